@@ -1,0 +1,143 @@
+//! Starting the companion: the data directory, the store, the domain, the
+//! HTTP server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::Server;
+use poem::listener::TcpAcceptor;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::domain::keys::KeyRing;
+use crate::domain::{Domain, DomainError};
+use crate::http::{AppState, app};
+use crate::store::{Store, StoreError};
+
+/// How often expired sessions are swept from the database.
+const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How long in-flight requests get to finish on shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Creates the data directory (owner-only) if it is missing.
+fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
+    let fail = |source| StartError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    if !path.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(path).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Opens the data directory and everything in it; the CLI and the server
+/// both start here.
+pub async fn open_domain(config: &Config, clock: Arc<dyn Clock>) -> Result<Domain, StartError> {
+    prepare_data_dir(&config.data_dir)?;
+    let keys = KeyRing::load_or_create(&config.data_dir)?;
+    let store = Store::open(&config.database_path()).await?;
+    Ok(Domain::new(store, keys, clock, config))
+}
+
+/// A bound, ready server: call [`Running::serve`] to answer requests.
+pub struct Running {
+    pub local_addr: SocketAddr,
+    pub public_url: url::Url,
+    state: Arc<AppState>,
+    acceptor: TcpAcceptor,
+}
+
+/// Opens everything and binds the listening socket.
+pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
+    let domain = open_domain(config, clock).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(StartError::Serve)?;
+    let public_url = config.public_url(local_addr)?;
+    let acceptor = TcpAcceptor::from_tokio(listener).map_err(StartError::Serve)?;
+    let state = Arc::new(AppState::new(
+        domain,
+        &public_url,
+        &config.server.allowed_origins,
+    ));
+    Ok(Running {
+        local_addr,
+        public_url,
+        state,
+        acceptor,
+    })
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("local_addr", &self.local_addr)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// Answers requests until `shutdown` resolves.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartError> {
+        let domain = self.state.domain.clone();
+        domain.hasher().warm_up();
+        let purge = tokio::spawn(purge_expired_sessions(domain));
+        let result = Server::new_with_acceptor(self.acceptor)
+            .name("baigate")
+            .run_with_graceful_shutdown(app(self.state), shutdown, Some(SHUTDOWN_GRACE))
+            .await
+            .map_err(StartError::Serve);
+        purge.abort();
+        result
+    }
+}
+
+async fn purge_expired_sessions(domain: Domain) {
+    let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticker.tick().await;
+        match domain.store().purge_expired_sessions(domain.now()).await {
+            Ok(0) => {}
+            Ok(count) => tracing::debug!(count, "expired sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
+}

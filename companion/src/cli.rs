@@ -1,0 +1,315 @@
+//! The `baigate` command line.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::clock::rfc3339;
+use crate::config::Overrides;
+use crate::domain::Domain;
+use crate::domain::accounts::{AccountError, NewAccount};
+use crate::model::{ClientInfo, Role, User};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "baigate",
+    version,
+    about = "A Backend.AI-compatible login companion: accounts, passwords, sessions.",
+    after_help = "Configuration: built-in defaults, then the TOML file (--config or \
+                  BAIGATE_CONFIG), then BAIGATE_* environment variables (BAIGATE_PASSWORD__BCRYPT_COST), \
+                  then these flags."
+)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "BAIGATE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database and keys (default: ~/.local/share/baigate).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer requests (default address 127.0.0.1:8090).
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// The URL clients use to reach this server (default: http://<listen>).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; prints its access key and, once, its secret key.
+    Add(UserAddArgs),
+    /// List accounts.
+    List(UserListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Login name besides the email (default: the email itself).
+    #[arg(long)]
+    pub username: Option<String>,
+    #[arg(long, value_enum, default_value_t = RoleArg::User)]
+    pub role: RoleArg,
+    /// Read the password from the first line of standard input (never from
+    /// the command line, where other users could see it).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UserListArgs {
+    /// One JSON object per account instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    User,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::User => Role::User,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+impl Cli {
+    /// The configuration values this invocation's flags set.
+    pub fn overrides(&self) -> Overrides {
+        let mut overrides = Overrides {
+            data_dir: self.data_dir.clone(),
+            ..Overrides::default()
+        };
+        if let Command::Serve(serve) = &self.command {
+            overrides.listen = serve.listen;
+            overrides.public_url = serve.public_url.clone();
+        }
+        overrides
+    }
+}
+
+/// A command's failure, as the user should read it.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Account(#[from] AccountError),
+    #[error("{0}")]
+    Domain(#[from] crate::domain::DomainError),
+    #[error("reading the password from standard input: {0}")]
+    Stdin(std::io::Error),
+    #[error(
+        "no password on standard input (pipe it in, e.g. `printf '%s\\n' \"$PW\" | baigate user add ...`)"
+    )]
+    EmptyPassword,
+    #[error("writing the output: {0}")]
+    Output(std::io::Error),
+}
+
+/// Reads the first line of stdin, without its line ending.
+fn read_password(input: &mut impl BufRead) -> Result<String, CommandError> {
+    let mut line = String::new();
+    input.read_line(&mut line).map_err(CommandError::Stdin)?;
+    let password = line
+        .strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(&line)
+        .to_owned();
+    if password.is_empty() {
+        return Err(CommandError::EmptyPassword);
+    }
+    Ok(password)
+}
+
+/// `baigate user add`
+pub async fn user_add(
+    domain: &Domain,
+    args: &UserAddArgs,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let password = read_password(input)?;
+    let created = domain
+        .create_account(
+            NewAccount {
+                email: args.email.clone(),
+                username: args.username.clone(),
+                role: args.role.into(),
+                password,
+            },
+            ClientInfo {
+                ip: None,
+                user_agent: Some("baigate cli".to_owned()),
+            },
+        )
+        .await?;
+    let user = &created.user;
+    writeln!(
+        out,
+        "Created {role} {email} (username {username}).\n\
+         access key: {access}\n\
+         secret key: {secret}\n\
+         The secret key is shown only now; keep it somewhere safe.",
+        role = user.role,
+        email = user.email,
+        username = user.username,
+        access = user.access_key,
+        secret = created.secret_key,
+    )
+    .map_err(CommandError::Output)
+}
+
+/// `baigate user list`
+pub async fn user_list(
+    domain: &Domain,
+    args: &UserListArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let users = domain.list_accounts().await?;
+    let written = if args.json {
+        users
+            .iter()
+            .try_for_each(|user| writeln!(out, "{}", user_json(user)))
+    } else {
+        write_table(&users, out)
+    };
+    written.map_err(CommandError::Output)
+}
+
+fn user_json(user: &User) -> serde_json::Value {
+    serde_json::json!({
+        "uuid": user.uuid,
+        "email": user.email,
+        "username": user.username,
+        "role": user.role.as_str(),
+        "status": user.status.as_str(),
+        "access_key": user.access_key,
+        "created_at": rfc3339(user.created_at),
+        "last_login_at": user.last_login_at.map(rfc3339),
+    })
+}
+
+fn write_table(users: &[User], out: &mut impl Write) -> std::io::Result<()> {
+    if users.is_empty() {
+        return writeln!(out, "No accounts yet. Create one with `baigate user add`.");
+    }
+    let rows: Vec<[String; 6]> = users
+        .iter()
+        .map(|u| {
+            [
+                u.email.clone(),
+                u.username.clone(),
+                u.role.to_string(),
+                u.status.to_string(),
+                u.access_key.clone(),
+                u.last_login_at.map_or_else(|| "never".to_owned(), rfc3339),
+            ]
+        })
+        .collect();
+    let header = [
+        "EMAIL",
+        "USERNAME",
+        "ROLE",
+        "STATUS",
+        "ACCESS KEY",
+        "LAST LOGIN",
+    ];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_line_endings_are_stripped_only() {
+        let cases = [
+            ("S3cret!pass\n", "S3cret!pass"),
+            ("S3cret!pass\r\n", "S3cret!pass"),
+            ("S3cret!pass", "S3cret!pass"),
+            (" spaced pass 1! \n", " spaced pass 1! "),
+        ];
+        for (input, expected) in cases {
+            let mut reader = input.as_bytes();
+            assert_eq!(read_password(&mut reader).unwrap(), expected);
+        }
+        let mut empty = "\n".as_bytes();
+        assert!(matches!(
+            read_password(&mut empty),
+            Err(CommandError::EmptyPassword)
+        ));
+    }
+
+    #[test]
+    fn cli_parses() {
+        let cli = Cli::try_parse_from([
+            "baigate",
+            "--data-dir",
+            "/tmp/x",
+            "user",
+            "add",
+            "--email",
+            "a@example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.overrides().data_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/x"))
+        );
+        assert!(
+            matches!(cli.command, Command::User(UserCommand::Add(ref a)) if matches!(a.role, RoleArg::Admin))
+        );
+        // The password never comes from an argument.
+        assert!(
+            Cli::try_parse_from(["baigate", "user", "add", "--email", "a@example.com"]).is_err()
+        );
+        let cli = Cli::try_parse_from(["baigate", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.overrides().listen, Some("127.0.0.1:0".parse().unwrap()));
+    }
+}

@@ -1,0 +1,425 @@
+//! Configuration, layered: built-in defaults (enough for a laptop), then a TOML
+//! file (`--config` or `BAIGATE_CONFIG`), then `BAIGATE_*` environment variables
+//! (`__` separates sections: `BAIGATE_PASSWORD__BCRYPT_COST=10`), then flags.
+//!
+//! Every key is checked when the server starts; a bad one is a single line
+//! naming the key and where it came from.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use baigate_shared::password::{BCRYPT_MAX_BYTES, PasswordPolicy};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Where the companion listens unless told otherwise.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8090);
+
+/// The extension's fixed id (from the public key in its manifest; see
+/// `docs/extension-id.md`).
+pub const EXTENSION_ORIGIN: &str = "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad";
+
+/// Origins allowed by default: the extension and any page served from this machine.
+pub const DEFAULT_ALLOWED_ORIGINS: [&str; 4] = [
+    EXTENSION_ORIGIN,
+    "http://127.0.0.1:*",
+    "http://localhost:*",
+    "http://[::1]:*",
+];
+
+/// Environment variable prefix; `BAIGATE_CONFIG` names the file instead of a key.
+pub const ENV_PREFIX: &str = "BAIGATE_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Holds the database, the encryption key and the mail outbox.
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub server: ServerConfig,
+    pub password: PasswordConfig,
+    pub session: SessionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The URL clients reach this server at (links, `/config.toml`). Defaults to
+    /// `http://<listen address>`.
+    pub public_url: Option<Url>,
+    /// Origins whose pages may call this server from a browser. An entry ending
+    /// in `:*` allows any port of that scheme and host.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    /// bcrypt work factor: each step doubles the time of a login.
+    pub bcrypt_cost: u32,
+    pub policy: PasswordPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session ends this long after login or its last extension.
+    #[serde(with = "humantime_serde")]
+    pub lifetime: Duration,
+    /// …and never later than this after login.
+    #[serde(with = "humantime_serde")]
+    pub absolute_max: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `baigate_companion=debug`;
+    /// `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: default_data_dir(),
+            listen: DEFAULT_LISTEN,
+            server: ServerConfig::default(),
+            password: PasswordConfig::default(),
+            session: SessionConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            allowed_origins: DEFAULT_ALLOWED_ORIGINS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            bcrypt_cost: 12,
+            policy: PasswordPolicy::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::from_secs(60 * 60),
+            absolute_max: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/baigate`, else `~/.local/share/baigate`, else `./baigate-data`.
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("baigate");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/baigate");
+    }
+    PathBuf::from("baigate-data")
+}
+
+/// A configuration problem, printed as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl fmt::Display) -> Self {
+        Self {
+            key: key.to_owned(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers in order and checks the result.
+    ///
+    /// `file` is the `--config` path (or `BAIGATE_CONFIG`); a file that was
+    /// asked for but is missing is an error, not a silent default.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::new(
+                    "config",
+                    format!("the file {} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
+        if let Some(data_dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", data_dir));
+        }
+        if let Some(listen) = &overrides.listen {
+            figment = figment.merge(Serialized::default("listen", listen));
+        }
+        if let Some(public_url) = &overrides.public_url {
+            figment = figment.merge(Serialized::default("server.public_url", public_url));
+        }
+        let config: Config = figment.extract().map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot say.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(4..=31).contains(&self.password.bcrypt_cost) {
+            return Err(ConfigError::new(
+                "password.bcrypt_cost",
+                format!(
+                    "{} is outside bcrypt's range 4 to 31",
+                    self.password.bcrypt_cost
+                ),
+            ));
+        }
+        let policy = &self.password.policy;
+        if policy.min_length == 0 {
+            return Err(ConfigError::new(
+                "password.policy.min_length",
+                "must be at least 1",
+            ));
+        }
+        if policy.max_bytes == 0 || policy.max_bytes > BCRYPT_MAX_BYTES {
+            return Err(ConfigError::new(
+                "password.policy.max_bytes",
+                format!("must be between 1 and {BCRYPT_MAX_BYTES} (bcrypt reads no more)"),
+            ));
+        }
+        if policy.min_length > policy.max_bytes {
+            return Err(ConfigError::new(
+                "password.policy.min_length",
+                "is larger than password.policy.max_bytes, so no password could pass",
+            ));
+        }
+        if let Some(url) = &self.server.public_url {
+            check_public_url(url)?;
+        }
+        for origin in &self.server.allowed_origins {
+            check_origin_pattern(origin).map_err(|message| {
+                ConfigError::new("server.allowed_origins", format!("{origin:?}: {message}"))
+            })?;
+        }
+        if self.session.lifetime < Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "session.lifetime",
+                "must be at least 1 minute",
+            ));
+        }
+        if self.session.absolute_max < self.session.lifetime {
+            return Err(ConfigError::new(
+                "session.absolute_max",
+                "must not be shorter than session.lifetime",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
+            return Err(ConfigError::new(
+                "log.filter",
+                "is not a valid tracing filter",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL clients use, given the address actually bound (the configured
+    /// port may be 0). An unspecified bind address is reached through loopback.
+    pub fn public_url(&self, bound: SocketAddr) -> Result<Url, ConfigError> {
+        if let Some(url) = &self.server.public_url {
+            return Ok(url.clone());
+        }
+        let ip = match bound.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ip if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let text = format!("http://{}/", SocketAddr::new(ip, bound.port()));
+        Url::parse(&text).map_err(|e| ConfigError::new("server.public_url", e))
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("baigate.sqlite3")
+    }
+}
+
+fn check_public_url(url: &Url) -> Result<(), ConfigError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            "server.public_url",
+            format!("{url}: must start with http:// or https://"),
+        ));
+    }
+    if url.host_str().is_none() || url.cannot_be_a_base() {
+        return Err(ConfigError::new(
+            "server.public_url",
+            format!("{url}: has no host"),
+        ));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "server.public_url",
+            format!("{url}: must be just scheme, host and port (baigate serves at the root)"),
+        ));
+    }
+    Ok(())
+}
+
+/// An allowed origin: `scheme://host[:port]`, or `scheme://host:*` for any port.
+fn check_origin_pattern(pattern: &str) -> Result<(), &'static str> {
+    let concrete = pattern
+        .strip_suffix(":*")
+        .map_or_else(|| pattern.to_owned(), |base| format!("{base}:1"));
+    if pattern == "*" {
+        return Err("a wildcard origin is never allowed");
+    }
+    let url =
+        Url::parse(&concrete).map_err(|_| "is not an origin such as https://webui.example.com")?;
+    if url.host_str().is_none() {
+        return Err("has no host");
+    }
+    if url.path() != "/" && !url.path().is_empty() || concrete.ends_with('/') {
+        return Err("must not have a path (an origin is scheme, host and port only)");
+    }
+    Ok(())
+}
+
+/// Turns figment's error into our one line, naming the key and its source.
+fn from_figment(error: figment::Error) -> ConfigError {
+    let mut key = error.path.join(".");
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind {
+        key = if key.is_empty() {
+            field.clone()
+        } else {
+            format!("{key}.{field}")
+        };
+    }
+    if key.is_empty() {
+        key = "config".to_owned();
+    }
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|meta| {
+            let origin = match (&meta.source, &error.profile) {
+                (Some(figment::Source::File(path)), _) => format!("file {}", path.display()),
+                (_, Some(profile)) if meta.name.contains("environment") => {
+                    meta.interpolate(profile, &error.path)
+                }
+                _ => meta.name.to_string(),
+            };
+            format!(" (from {origin})")
+        })
+        .unwrap_or_default();
+    ConfigError {
+        key,
+        message: format!("{}{source}", error.kind),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_patterns() {
+        for ok in [
+            "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad",
+            "http://127.0.0.1:*",
+            "https://webui.example.com",
+            "http://localhost:8080",
+            "http://[::1]:*",
+        ] {
+            assert!(check_origin_pattern(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "webui.example.com",
+            "https://webui.example.com/app",
+            "https://x/",
+        ] {
+            assert!(check_origin_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(config.listen, DEFAULT_LISTEN);
+        assert_eq!(
+            config
+                .public_url("0.0.0.0:9000".parse().unwrap())
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9000/"
+        );
+        assert_eq!(
+            config
+                .public_url("127.0.0.1:8090".parse().unwrap())
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:8090/"
+        );
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        let mut config = Config::default();
+        config.password.bcrypt_cost = 3;
+        assert_eq!(config.validate().unwrap_err().key, "password.bcrypt_cost");
+
+        let mut config = Config::default();
+        config.session.absolute_max = Duration::from_secs(60);
+        assert_eq!(config.validate().unwrap_err().key, "session.absolute_max");
+
+        let mut config = Config::default();
+        config.server.public_url = Some(Url::parse("https://example.com/sub/").unwrap());
+        assert_eq!(config.validate().unwrap_err().key, "server.public_url");
+
+        let mut config = Config::default();
+        config.password.policy.max_bytes = 100;
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "password.policy.max_bytes"
+        );
+    }
+}

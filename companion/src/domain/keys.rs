@@ -1,0 +1,189 @@
+//! API keypairs and the data-directory key that seals secrets at rest.
+//!
+//! The key file (`<data dir>/secret.key`, 32 random bytes, owner-only) is
+//! created on first start. Secrets are sealed with AES-256-GCM; the access key
+//! is the associated data, so a sealed secret cannot be moved to another row.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+
+use super::DomainError;
+use super::tokens::random_bytes;
+
+const KEY_FILE: &str = "secret.key";
+const NONCE_LEN: usize = 12;
+const ACCESS_KEY_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+#[derive(Clone)]
+pub struct KeyRing {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyRing(..)")
+    }
+}
+
+impl KeyRing {
+    /// Loads the key from the data directory, creating it (mode 0600) if absent.
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, DomainError> {
+        let path = data_dir.join(KEY_FILE);
+        let key = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(&path)?,
+            Err(e) => {
+                return Err(DomainError::Internal(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let cipher = Aes256Gcm::new_from_slice(&key).map_err(|_| {
+            DomainError::Internal(format!(
+                "{} must hold exactly 32 bytes; it holds {}",
+                path.display(),
+                key.len()
+            ))
+        })?;
+        Ok(Self { cipher })
+    }
+
+    /// Encrypts `secret`, bound to `context`.
+    pub fn seal(&self, secret: &[u8], context: &[u8]) -> Result<Vec<u8>, DomainError> {
+        let nonce_bytes = random_bytes::<NONCE_LEN>()?;
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce_bytes),
+                Payload {
+                    msg: secret,
+                    aad: context,
+                },
+            )
+            .map_err(|_| DomainError::Internal("sealing a secret failed".into()))?;
+        let mut sealed = nonce_bytes.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+
+    /// Decrypts what [`KeyRing::seal`] made with the same `context`.
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, DomainError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(DomainError::Internal("a sealed secret is truncated".into()));
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
+            .map_err(|_| {
+                DomainError::Internal(
+                    "a sealed secret does not open with this data directory's key".into(),
+                )
+            })
+    }
+}
+
+fn create_key_file(path: &Path) -> Result<Vec<u8>, DomainError> {
+    let key = random_bytes::<32>()?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let write = || -> std::io::Result<()> {
+        let mut file = options.open(path)?;
+        file.write_all(&key)?;
+        file.sync_all()
+    };
+    write().map_err(|e| DomainError::Internal(format!("cannot create {}: {e}", path.display())))?;
+    Ok(key.to_vec())
+}
+
+/// A Backend.AI-style access key: `AKIA` and 16 uppercase letters or digits.
+pub fn new_access_key() -> Result<String, DomainError> {
+    let mut key = String::from("AKIA");
+    while key.len() < 20 {
+        for byte in random_bytes::<32>()? {
+            // 252 = 7 × 36: drop the bytes that would bias the alphabet.
+            if byte < 252 && key.len() < 20 {
+                key.push(char::from(ACCESS_KEY_ALPHABET[usize::from(byte % 36)]));
+            }
+        }
+    }
+    Ok(key)
+}
+
+/// A secret key: 30 random bytes, base64url, 40 characters (as Backend.AI's).
+pub fn new_secret_key() -> Result<String, DomainError> {
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<30>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_file_is_created_once_owner_only_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = KeyRing::load_or_create(dir.path()).unwrap();
+        let sealed = ring.seal(b"secret", b"AKIA1").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = KeyRing::load_or_create(dir.path()).unwrap();
+        assert_eq!(again.open(&sealed, b"AKIA1").unwrap(), b"secret");
+        assert!(
+            again.open(&sealed, b"AKIA2").is_err(),
+            "bound to its context"
+        );
+        let other = KeyRing::load_or_create(tempfile::tempdir().unwrap().path()).unwrap();
+        assert!(
+            other.open(&sealed, b"AKIA1").is_err(),
+            "another key cannot open it"
+        );
+        assert!(!sealed.windows(6).any(|w| w == b"secret"));
+    }
+
+    #[test]
+    fn a_bad_key_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(KEY_FILE), b"short").unwrap();
+        let err = KeyRing::load_or_create(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn keypair_shapes() {
+        for _ in 0..200 {
+            let access = new_access_key().unwrap();
+            assert_eq!(access.len(), 20);
+            assert!(access.starts_with("AKIA"));
+            assert!(
+                access
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            );
+            let secret = new_secret_key().unwrap();
+            assert_eq!(secret.len(), 40);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Reading request bodies: size-limited, optionally AES-encoded, and parsed
+//! so that every mistake is a 400 naming the field.
+
+use baigate_shared::problem::{Problem, ProblemType};
+use poem::http::StatusCode;
+use poem::http::header::{CONTENT_LENGTH, HOST};
+use poem::{Body, Request};
+use serde::de::DeserializeOwned;
+
+use super::encoded;
+use super::problem::ApiError;
+use baigate_shared::webserver::ENCODED_HEADER;
+
+/// Auth routes refuse larger bodies before reading them.
+pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
+
+fn too_large() -> ApiError {
+    ApiError::Problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Problem::new(
+            ProblemType::PayloadTooLarge,
+            format!(
+                "The request body is larger than {} KiB.",
+                AUTH_BODY_LIMIT / 1024
+            ),
+        ),
+    )
+}
+
+/// Reads the raw body, refusing more than [`AUTH_BODY_LIMIT`] bytes whether or
+/// not a `Content-Length` announced them.
+pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError> {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > AUTH_BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    match body.into_bytes_limit(AUTH_BODY_LIMIT).await {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
+        Err(e) => Err(ApiError::bad_request(
+            ProblemType::InvalidApiParams,
+            format!("The request body could not be read: {e}"),
+        )),
+    }
+}
+
+/// The endpoints a browser may have derived an encoded body's key from:
+/// `http://<Host>` and `https://<Host>` as this request reached us, then the
+/// configured public URL.
+fn candidate_endpoints(req: &Request, public_origin: &str) -> Vec<String> {
+    let mut endpoints = Vec::with_capacity(3);
+    if let Some(host) = req.headers().get(HOST).and_then(|v| v.to_str().ok()) {
+        let preferred = if public_origin.starts_with("https://") {
+            ["https", "http"]
+        } else {
+            ["http", "https"]
+        };
+        for scheme in preferred {
+            endpoints.push(format!("{scheme}://{host}"));
+        }
+    }
+    endpoints.push(public_origin.to_owned());
+    endpoints
+}
+
+/// Reads a JSON object body into `T`. Encoded bodies are decrypted first. An
+/// empty body reads as `{}` (so missing fields are reported by name).
+pub async fn read_json<T: DeserializeOwned>(
+    req: &Request,
+    body: Body,
+    public_origin: &str,
+) -> Result<T, ApiError> {
+    let mut bytes = read_limited(req, body).await?;
+    let encoded = req
+        .headers()
+        .get(ENCODED_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if encoded {
+        bytes = candidate_endpoints(req, public_origin)
+            .iter()
+            .find_map(|endpoint| {
+                encoded::decrypt(endpoint, &bytes)
+                    .ok()
+                    .filter(|plain| serde_json::from_slice::<serde_json::Value>(plain).is_ok())
+            })
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    ProblemType::InvalidApiParams,
+                    "The encoded request body could not be decrypted: the client's API endpoint \
+                     must be this server's address.",
+                )
+            })?;
+    }
+    parse_object(&bytes)
+}
+
+/// Parses JSON bytes as an object into `T`, naming the field at fault.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Object(serde_json::Map::new())
+    } else {
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::bad_request(
+                ProblemType::InvalidApiParams,
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?
+    };
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            ProblemType::InvalidApiParams,
+            "The request body must be a JSON object.",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        ApiError::field(&field, format!("The {field} field is invalid: {reason}."))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use baigate_shared::webserver::LoginRequest;
+
+    use super::*;
+
+    fn problem(result: Result<LoginRequest, ApiError>) -> (StatusCode, Problem) {
+        match result {
+            Err(ApiError::Problem(status, problem)) => (status, problem),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_field_at_fault() {
+        let cases = [
+            (r#"{"username": 5}"#, "username"),
+            (r#"{"password": ["x"]}"#, "password"),
+            (r#"{"force": "yes"}"#, "force"),
+            (r#"{"is_admin": true}"#, "is_admin"),
+        ];
+        for (body, field) in cases {
+            let (status, problem) = problem(parse_object(body.as_bytes()));
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert_eq!(problem.field.as_deref(), Some(field), "{body}");
+            assert!(problem.title.contains(field), "{}", problem.title);
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_an_object() {
+        for body in ["[]", "\"x\"", "12", "null", "{", "{\"a\":}", "\u{0}"] {
+            let (status, problem) = problem(parse_object(body.as_bytes()));
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(problem.problem_type, ProblemType::InvalidApiParams);
+        }
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object() {
+        let request: LoginRequest = parse_object(b"  ").unwrap();
+        assert_eq!(request.username, None);
+    }
+}

@@ -1,0 +1,132 @@
+//! HTTP: routes, middleware and the mapping between the wire and the domain.
+
+mod body;
+mod client;
+pub mod companion;
+mod cors;
+mod encoded;
+mod func;
+mod headers;
+pub mod problem;
+mod session_token;
+mod webserver;
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::http::header::CONTENT_TYPE;
+use poem::middleware::CatchPanic;
+use poem::web::Data;
+use poem::{Endpoint, EndpointExt, Response, Route, get, handler, post};
+use serde::Serialize;
+use url::Url;
+
+use crate::domain::Domain;
+pub use cors::CorsPolicy;
+use problem::{ApiError, render_error};
+
+pub use func::{API_VERSION, MANAGER_VERSION};
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub domain: Domain,
+    /// `scheme://host[:port]` clients use, without a trailing slash.
+    pub public_origin: String,
+    /// Cookies get `Secure` (and answers HSTS) when clients use https.
+    pub secure_cookies: bool,
+    pub cors: CorsPolicy,
+}
+
+impl AppState {
+    pub fn new(domain: Domain, public_url: &Url, allowed_origins: &[String]) -> Self {
+        let public_origin = public_url.origin().ascii_serialization();
+        Self {
+            cors: CorsPolicy::new(allowed_origins, &public_origin),
+            secure_cookies: public_url.scheme() == "https",
+            public_origin,
+            domain,
+        }
+    }
+}
+
+/// A JSON answer (`application/json; charset=utf-8`).
+pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => Response::builder()
+            .status(status)
+            .header(CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(body),
+        Err(e) => ApiError::Internal(format!("an answer failed to serialise: {e}")).into(),
+    }
+}
+
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Self {
+        poem::IntoResponse::into_response(error)
+    }
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+    version: &'static str,
+}
+
+/// `GET /health`: 200 when the database answers, 503 otherwise.
+#[handler]
+async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
+    let database_ok = state.domain.store().ping().await.is_ok();
+    let (status, word) = if database_ok {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    json_response(
+        status,
+        &Health {
+            status: word,
+            database: word,
+            version: env!("CARGO_PKG_VERSION"),
+        },
+    )
+}
+
+/// The whole application as one endpoint.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = companion::service(
+        companion::CompanionApi {
+            password_policy: state.domain.password_policy().clone(),
+        },
+        &state.public_origin,
+    );
+    let spec = api.spec_endpoint();
+    let hsts = state.secure_cookies;
+    let cors = cors::Cors(Arc::new(state.cors.clone()));
+    Route::new()
+        .at("/func", get(func::version))
+        .at("/func/", get(func::version))
+        .at("/func/ping", get(func::ping))
+        .at("/config.toml", get(func::webui_config))
+        .at("/server/login", post(webserver::login))
+        .at(
+            "/server/login-check",
+            post(webserver::login_check).get(webserver::login_check),
+        )
+        .at("/server/logout", post(webserver::logout))
+        .at(
+            "/server/update-password-no-auth",
+            post(webserver::update_password_no_auth),
+        )
+        .at("/health", get(health))
+        .at("/companion/openapi.json", spec)
+        .nest("/companion", api)
+        .data(state)
+        .catch_all_error(render_error)
+        .with(cors)
+        .with(headers::SecurityHeaders { hsts })
+        .with(CatchPanic::new().with_handler(|_| {
+            poem::IntoResponse::into_response(ApiError::Internal("a handler panicked".into()))
+        }))
+}

@@ -1,0 +1,205 @@
+//! SQLite storage: the only module with SQL in it.
+//!
+//! Two connections, each on its own thread (tokio-rusqlite), so database work
+//! never runs on the async threads: a writer, through which every change goes
+//! in a `BEGIN IMMEDIATE` transaction (so a check and the write it guards are
+//! one atomic step), and a read-only reader for lookups, which in WAL mode
+//! never waits behind a writer's fsync. Other processes (the CLI while the
+//! server runs) share the file through SQLite's own locking.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a commit that returned survives
+//! the process being killed and the machine losing power.
+
+pub mod audit;
+mod sessions;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite_migration::{M, Migrations};
+
+/// How long a statement waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("the database connection is closed")]
+    Closed,
+    /// A unique column already holds this value; names the column.
+    #[error("{0} is already taken")]
+    Duplicate(&'static str),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))])
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    writer: tokio_rusqlite::Connection,
+    reader: tokio_rusqlite::Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up
+    /// to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_owned();
+        let (writer, reader) = tokio::task::spawn_blocking(move || open_pair(&path))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        Ok(Self {
+            writer: writer.into(),
+            reader: reader.into(),
+        })
+    }
+
+    /// Runs `f` in one write transaction; it commits only if `f` succeeds.
+    pub(crate) async fn write<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.writer
+            .call_raw(move |conn| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            })
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on the read-only connection.
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.reader
+            .call_raw(move |conn| f(conn))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Answers whether the database responds (for `/health`).
+    pub async fn ping(&self) -> Result<()> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn open_pair(path: &Path) -> Result<(Connection, Connection)> {
+    let mut writer = Connection::open(path)?;
+    configure(&writer)?;
+    // WAL is a property of the file: set once, readers inherit it.
+    let mode: String =
+        writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt(format!(
+            "the database refused WAL mode (it is in {mode} mode)"
+        )));
+    }
+    migrations().to_latest(&mut writer)?;
+    let reader = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&reader)?;
+    Ok((writer, reader))
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Maps a UNIQUE violation to the column it concerns.
+fn unique_violation(error: &rusqlite::Error) -> Option<&'static str> {
+    let rusqlite::Error::SqliteFailure(code, Some(message)) = error else {
+        return None;
+    };
+    if code.extended_code != rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE {
+        return None;
+    }
+    let column = message.rsplit('.').next()?;
+    [
+        "email_canonical",
+        "username_canonical",
+        "access_key",
+        "uuid",
+        "token_hash",
+    ]
+    .into_iter()
+    .find(|known| *known == column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
+    #[tokio::test]
+    async fn opens_twice_and_keeps_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let store = Store::open(&path).await.unwrap();
+        store.ping().await.unwrap();
+        drop(store);
+        let store = Store::open(&path).await.unwrap();
+        let mode: String = store
+            .read(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[tokio::test]
+    async fn reader_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
+        let result = store
+            .read(|conn| Ok(conn.execute("DELETE FROM users", [])?))
+            .await;
+        assert!(result.is_err());
+    }
+
+    #[tokio::test]
+    async fn failed_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
+        let result: Result<()> = store
+            .write(|tx| {
+                tx.execute("INSERT INTO audit_events (at, kind) VALUES (1, 'test')", [])?;
+                Err(StoreError::Corrupt("abort".into()))
+            })
+            .await;
+        assert!(result.is_err());
+        let count: i64 = store
+            .read(|conn| Ok(conn.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+}

@@ -1,0 +1,322 @@
+//! Accounts.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, unique_violation};
+use crate::clock::UnixTime;
+use crate::model::{AuditEvent, NewUser, User};
+
+const USER_COLUMNS: &str = "id, uuid, email, username, password_hash, role, status, access_key, \
+     created_at, password_changed_at, last_login_at";
+
+/// Reads a user whose columns ([`USER_COLUMNS`] order) start at `at`.
+pub(super) fn user_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(at)?,
+        uuid: row.get(at + 1)?,
+        email: row.get(at + 2)?,
+        username: row.get(at + 3)?,
+        password_hash: row.get(at + 4)?,
+        role: parse_column(row, at + 5)?,
+        status: parse_column(row, at + 6)?,
+        access_key: row.get(at + 7)?,
+        created_at: row.get(at + 8)?,
+        password_changed_at: row.get(at + 9)?,
+        last_login_at: row.get(at + 10)?,
+    })
+}
+
+fn first_user(row: &Row<'_>) -> rusqlite::Result<User> {
+    user_from_row(row, 0)
+}
+
+fn parse_column<T>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(index)?;
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+impl Store {
+    /// Stores a new account and its audit event together. A taken email,
+    /// username or access key is [`StoreError::Duplicate`] naming the column.
+    pub async fn insert_user(&self, user: NewUser, event: AuditEvent) -> Result<User> {
+        self.write(move |tx| {
+            // A username that is someone else's email (or the reverse) would
+            // make one login name point at two accounts.
+            let crossed: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE username_canonical = ?1 OR email_canonical = ?2)",
+                params![user.email_canonical, user.username_canonical],
+                |row| row.get(0),
+            )?;
+            if crossed && user.username_canonical != user.email_canonical {
+                return Err(StoreError::Duplicate("username_canonical"));
+            }
+            let inserted = tx.query_row(
+                &format!(
+                    "INSERT INTO users (uuid, email, email_canonical, username, username_canonical, \
+                     password_hash, role, status, access_key, secret_key_sealed, created_at, \
+                     password_changed_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) \
+                     RETURNING {USER_COLUMNS}"
+                ),
+                params![
+                    user.uuid,
+                    user.email,
+                    user.email_canonical,
+                    user.username,
+                    user.username_canonical,
+                    user.password_hash,
+                    user.role.as_str(),
+                    user.status.as_str(),
+                    user.access_key,
+                    user.secret_key_sealed,
+                    user.created_at,
+                ],
+                first_user,
+            );
+            let stored = match inserted {
+                Ok(stored) => stored,
+                Err(e) => {
+                    return Err(unique_violation(&e)
+                        .map(StoreError::Duplicate)
+                        .unwrap_or(StoreError::Sqlite(e)));
+                }
+            };
+            super::audit::insert(
+                tx,
+                &AuditEvent {
+                    user_id: Some(stored.id),
+                    ..event
+                },
+            )?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    /// Finds the account a canonical login name (email or username) belongs to.
+    pub async fn find_user_by_login_name(&self, canonical: String) -> Result<Option<User>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users \
+                 WHERE email_canonical = ?1 OR username_canonical = ?1"
+            ))?;
+            Ok(stmt.query_row([canonical], first_user).optional()?)
+        })
+        .await
+    }
+
+    /// Every account, oldest first.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
+            let users = stmt
+                .query_map([], first_user)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(users)
+        })
+        .await
+    }
+
+    /// The sealed secret key of an account.
+    pub async fn sealed_secret_key(&self, user_id: i64) -> Result<Option<Vec<u8>>> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT secret_key_sealed FROM users WHERE id = ?1",
+                    [user_id],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Replaces a password only if it is still the one that was checked
+    /// (`expected_hash`), ends every session of the account, and records the
+    /// event — all or nothing. Returns false when the password changed meanwhile.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        expected_hash: String,
+        new_hash: String,
+        now: UnixTime,
+        event: AuditEvent,
+    ) -> Result<bool> {
+        self.write(move |tx| {
+            let changed = tx.execute(
+                "UPDATE users SET password_hash = ?1, password_changed_at = ?2 \
+                 WHERE id = ?3 AND password_hash = ?4",
+                params![new_hash, now, user_id, expected_hash],
+            )?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+            super::audit::insert(tx, &event)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Stores a stronger hash of the same password (after a successful login
+    /// with a hash made at a lower cost), unless the password changed meanwhile.
+    pub async fn upgrade_password_hash(
+        &self,
+        user_id: i64,
+        old_hash: String,
+        new_hash: String,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+                params![new_hash, user_id, old_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AuditKind, ClientInfo, Role, UserStatus};
+
+    pub(crate) fn new_user(email: &str, username: &str) -> NewUser {
+        NewUser {
+            uuid: format!("uuid-{email}-{username}"),
+            email: email.to_owned(),
+            email_canonical: email.to_lowercase(),
+            username: username.to_owned(),
+            username_canonical: username.to_lowercase(),
+            password_hash: "$2b$04$invalid".to_owned(),
+            role: Role::User,
+            status: UserStatus::Active,
+            access_key: format!("AK{email}{username}"),
+            secret_key_sealed: vec![1, 2, 3],
+            created_at: 100,
+        }
+    }
+
+    fn created() -> AuditEvent {
+        AuditEvent {
+            at: 100,
+            kind: AuditKind::UserCreated,
+            user_id: None,
+            identifier: None,
+            client: ClientInfo::default(),
+            detail: None,
+        }
+    }
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn insert_and_find_by_either_name() {
+        let (_dir, store) = store().await;
+        let user = store
+            .insert_user(new_user("a@example.com", "alice"), created())
+            .await
+            .unwrap();
+        assert_eq!(user.role, Role::User);
+        for name in ["a@example.com", "alice"] {
+            let found = store.find_user_by_login_name(name.into()).await.unwrap();
+            assert_eq!(found.map(|u| u.id), Some(user.id), "{name}");
+        }
+        assert!(
+            store
+                .find_user_by_login_name("bob".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn duplicates_name_the_column() {
+        let (_dir, store) = store().await;
+        store
+            .insert_user(new_user("a@example.com", "alice"), created())
+            .await
+            .unwrap();
+        let err = store
+            .insert_user(new_user("a@example.com", "other"), created())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate("email_canonical")),
+            "{err}"
+        );
+        let err = store
+            .insert_user(new_user("b@example.com", "alice"), created())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate("username_canonical")),
+            "{err}"
+        );
+        // A username equal to someone else's email is refused too.
+        let err = store
+            .insert_user(new_user("c@example.com", "a@example.com"), created())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Duplicate("username_canonical")),
+            "{err}"
+        );
+        assert_eq!(store.list_users().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn change_password_is_conditional() {
+        let (_dir, store) = store().await;
+        let user = store
+            .insert_user(new_user("a@example.com", "alice"), created())
+            .await
+            .unwrap();
+        let event = AuditEvent {
+            kind: AuditKind::PasswordChanged,
+            ..created()
+        };
+        let stale = store
+            .change_password(
+                user.id,
+                "not-the-hash".into(),
+                "new".into(),
+                200,
+                event.clone(),
+            )
+            .await
+            .unwrap();
+        assert!(!stale);
+        let done = store
+            .change_password(
+                user.id,
+                user.password_hash.clone(),
+                "new".into(),
+                200,
+                event,
+            )
+            .await
+            .unwrap();
+        assert!(done);
+        let found = store
+            .find_user_by_login_name("alice".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.password_hash, "new");
+        assert_eq!(found.password_changed_at, 200);
+    }
+}

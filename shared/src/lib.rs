@@ -1,0 +1,11 @@
+//! Types and rules shared by the baigate companion (native) and extension
+//! (wasm32): the wire types of the Backend.AI login endpoints, problem
+//! answers, identity canonicalisation and the password policy.
+//!
+//! No I/O lives here, so every rule runs the same on both sides and is tested
+//! natively.
+
+pub mod identity;
+pub mod password;
+pub mod problem;
+pub mod webserver;
