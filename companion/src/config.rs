@@ -197,7 +197,7 @@ impl Config {
         if let Some(public_url) = &overrides.public_url {
             figment = figment.merge(Serialized::default("server.public_url", public_url));
         }
-        let config: Config = figment.extract().map_err(from_figment)?;
+        let config: Config = figment.extract().map_err(|e| from_figment(e, file))?;
         config.validate()?;
         Ok(config)
     }
@@ -323,35 +323,44 @@ fn check_origin_pattern(pattern: &str) -> Result<(), &'static str> {
 }
 
 /// Turns figment's error into our one line, naming the key and its source.
-fn from_figment(error: figment::Error) -> ConfigError {
+fn from_figment(error: figment::Error, file: Option<&Path>) -> ConfigError {
+    // For an unknown field, figment's path already ends with its name.
     let mut key = error.path.join(".");
-    if let figment::error::Kind::UnknownField(field, _) = &error.kind {
-        key = if key.is_empty() {
-            field.clone()
-        } else {
-            format!("{key}.{field}")
-        };
-    }
     if key.is_empty() {
         key = "config".to_owned();
     }
-    let source = error
-        .metadata
-        .as_ref()
-        .map(|meta| {
-            let origin = match (&meta.source, &error.profile) {
-                (Some(figment::Source::File(path)), _) => format!("file {}", path.display()),
-                (_, Some(profile)) if meta.name.contains("environment") => {
-                    meta.interpolate(profile, &error.path)
-                }
-                _ => meta.name.to_string(),
-            };
-            format!(" (from {origin})")
-        })
-        .unwrap_or_default();
+    let origin = match error.metadata.as_ref() {
+        Some(meta) => match &meta.source {
+            Some(figment::Source::File(path)) => format!("file {}", path.display()),
+            _ if meta.name.contains("environment") => format!(
+                "environment variable {ENV_PREFIX}{}",
+                key.replace('.', "__").to_uppercase()
+            ),
+            _ => meta.name.to_string(),
+        },
+        // Parse errors carry no metadata; they can only come from the file.
+        None => file.map_or_else(
+            || "defaults".to_owned(),
+            |f| format!("file {}", f.display()),
+        ),
+    };
     ConfigError {
         key,
-        message: format!("{}{source}", error.kind),
+        message: format!("{} (from {origin})", one_line(&error.kind.to_string())),
+    }
+}
+
+/// A multi-line parser message as one line: its first and last lines.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [first, .., last] => format!("{first}: {last}"),
     }
 }
 

@@ -1,0 +1,15 @@
+//! Integration tests of the companion: in-process through poem's test client
+//! on a real SQLite file, and the real binary started as a user starts it.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod bad_input;
+mod cli;
+mod cors;
+mod durability;
+mod endpoints;
+mod login;
+mod password;
+mod python_client;
+mod support;

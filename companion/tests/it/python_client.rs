@@ -1,0 +1,157 @@
+//! Interoperability with the real Backend.AI Python client (`backend.ai-client`
+//! 23.9.10 from PyPI), in session mode, against a companion process.
+//!
+//! The client lives in a virtualenv that `scripts/test.sh` installs; its path
+//! comes from `BACKENDAI_CLIENT_VENV`, else the scripts' cache directory.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{PASSWORD, ServerProcess, cli_add_user, http};
+
+fn client_venv() -> PathBuf {
+    if let Some(path) = std::env::var_os("BACKENDAI_CLIENT_VENV") {
+        return PathBuf::from(path);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(|d| PathBuf::from(d).join("baigate"))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/baigate")))
+        .expect("HOME is set");
+    cache.join("backendai-client-23.9.10")
+}
+
+struct PythonClient {
+    venv: PathBuf,
+    home: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl PythonClient {
+    fn new(endpoint: &str) -> Self {
+        let venv = client_venv();
+        assert!(
+            venv.join("bin/backend.ai").is_file(),
+            "the Backend.AI client is not installed at {}; run ./scripts/test.sh, which installs it",
+            venv.display()
+        );
+        Self {
+            venv,
+            home: tempfile::tempdir().unwrap(),
+            endpoint: endpoint.to_owned(),
+        }
+    }
+
+    /// Runs `backend.ai <args>` detached from any terminal (so `getpass`
+    /// reads standard input), in session mode.
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new("setsid")
+            .arg(self.venv.join("bin/backend.ai"))
+            .args(args)
+            .env("HOME", self.home.path())
+            .env("BACKEND_ENDPOINT", &self.endpoint)
+            .env("BACKEND_ENDPOINT_TYPE", "session")
+            .env("PYTHONWARNINGS", "ignore")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run backend.ai (is util-linux's setsid installed?)");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// The session cookie the client saved in its cookie jar.
+    fn saved_session(&self) -> Option<String> {
+        let jar = self.home.path().join(".local/state/backend.ai/cookie.dat");
+        if !jar.exists() {
+            return None;
+        }
+        let script = "import pickle, sys\n\
+                      jar = pickle.load(open(sys.argv[1], 'rb'))\n\
+                      for cookie in jar.values():\n\
+                      \x20   if 'AIOHTTP_SESSION' in cookie:\n\
+                      \x20       print(cookie['AIOHTTP_SESSION'].value)\n";
+        let output = Command::new(self.venv.join("bin/python"))
+            .args(["-c", script])
+            .arg(&jar)
+            .output()
+            .unwrap();
+        let value = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        (!value.is_empty()).then_some(value)
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn login_check(url: &str, token: &str) -> Value {
+    http()
+        .post(format!("{url}/server/login-check"))
+        .header("Cookie", format!("AIOHTTP_SESSION={token}"))
+        .send_empty()
+        .unwrap()
+        .into_body()
+        .read_json()
+        .unwrap()
+}
+
+fn start(data: &Path) -> (ServerProcess, String) {
+    let server = ServerProcess::start(data);
+    let access_key = cli_add_user(data, "user@example.com", "alice");
+    (server, access_key)
+}
+
+#[test]
+fn the_real_client_logs_in_and_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, access_key) = start(&dir.path().join("data"));
+    let client = PythonClient::new(&server.url);
+
+    let output = client.run(&["login"], &format!("alice\n{PASSWORD}\n"));
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("Login succeeded"),
+        "{}",
+        text(&output)
+    );
+    let token = client
+        .saved_session()
+        .expect("the client kept a session cookie");
+    let check = login_check(&server.url, &token);
+    assert_eq!(check["authenticated"], true, "{check}");
+    assert_eq!(check["data"]["access_key"], access_key.as_str());
+
+    let output = client.run(&["logout"], "");
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("Logout done"), "{}", text(&output));
+    assert_eq!(login_check(&server.url, &token)["authenticated"], false);
+}
+
+#[test]
+fn the_real_client_reports_a_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start(&dir.path().join("data"));
+    let client = PythonClient::new(&server.url);
+    let output = client.run(&["login"], "alice\nWr0ng!password\n");
+    assert!(!output.status.success(), "{}", text(&output));
+    let printed = text(&output);
+    assert!(printed.contains("Login failed"), "{printed}");
+    assert!(printed.contains("User credential mismatch."), "{printed}");
+    // Whatever the client kept is not a session.
+    if let Some(token) = client.saved_session() {
+        assert_eq!(login_check(&server.url, &token)["authenticated"], false);
+    }
+}

@@ -1,0 +1,59 @@
+# Shared helpers for the scripts; source it, do not run it.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Tools the scripts install for themselves live here, outside the repository.
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/baigate"
+# The real Backend.AI Python client used by the interoperability tests.
+PY_CLIENT_VENV="$CACHE_DIR/backendai-client-23.9.10"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root (directly when already root).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian packages that are missing.
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Rust toolchain pieces every build needs.
+ensure_rust() {
+    command -v cargo >/dev/null || fail "cargo is missing: install Rust (https://rustup.rs) first"
+    if command -v rustup >/dev/null; then
+        rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+        rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+    fi
+}
+
+ensure_wasm_target() {
+    command -v rustup >/dev/null || fail "rustup is needed to add the wasm32-unknown-unknown target"
+    rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || {
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    }
+}
+
+# The real backend.ai-client 23.9.10 in its own virtualenv (yarl < 1.10: the
+# client's signing code reads a private attribute newer yarl dropped).
+ensure_py_client() {
+    if [ -x "$PY_CLIENT_VENV/bin/backend.ai" ]; then return 0; fi
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    say "installing backend.ai-client 23.9.10 into $PY_CLIENT_VENV"
+    rm -rf "$PY_CLIENT_VENV"
+    mkdir -p "$CACHE_DIR"
+    python3 -m venv "$PY_CLIENT_VENV" || { apt_install python3-venv; python3 -m venv "$PY_CLIENT_VENV"; }
+    "$PY_CLIENT_VENV/bin/pip" install -q --disable-pip-version-check \
+        "backend.ai-client==23.9.10" "yarl==1.9.4"
+}
