@@ -68,9 +68,10 @@ pub struct UserAddArgs {
     pub username: Option<String>,
     #[arg(long, value_enum, default_value_t = RoleArg::User)]
     pub role: RoleArg,
-    /// Read the password from the first line of standard input (never from
-    /// the command line, where other users could see it).
-    #[arg(long, required = true)]
+    /// Read the password from the first line of standard input. Without it,
+    /// the password is asked for on the terminal. It is never an argument,
+    /// where other users of the machine could see it.
+    #[arg(long)]
     pub password_stdin: bool,
 }
 
@@ -124,6 +125,10 @@ pub enum CommandError {
         "no password on standard input (pipe it in, e.g. `printf '%s\\n' \"$PW\" | baigate user add ...`)"
     )]
     EmptyPassword,
+    #[error("standard input is not a terminal: pass --password-stdin to read the password from it")]
+    NoTerminal,
+    #[error("the two passwords differ")]
+    PasswordsDiffer,
     #[error("writing the output: {0}")]
     Output(std::io::Error),
 }
@@ -143,14 +148,35 @@ fn read_password(input: &mut impl BufRead) -> Result<String, CommandError> {
     Ok(password)
 }
 
+/// The password for `user add`: from standard input with `--password-stdin`,
+/// else asked twice on the terminal without echo.
+pub fn new_password(args: &UserAddArgs) -> Result<String, CommandError> {
+    let stdin = std::io::stdin();
+    if args.password_stdin {
+        return read_password(&mut stdin.lock());
+    }
+    if !std::io::IsTerminal::is_terminal(&stdin) {
+        return Err(CommandError::NoTerminal);
+    }
+    let first = rpassword::prompt_password(format!("Password for {}: ", args.email))
+        .map_err(CommandError::Stdin)?;
+    if first.is_empty() {
+        return Err(CommandError::EmptyPassword);
+    }
+    let second = rpassword::prompt_password("Repeat it: ").map_err(CommandError::Stdin)?;
+    if first != second {
+        return Err(CommandError::PasswordsDiffer);
+    }
+    Ok(first)
+}
+
 /// `baigate user add`
 pub async fn user_add(
     domain: &Domain,
     args: &UserAddArgs,
-    input: &mut impl BufRead,
+    password: String,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
-    let password = read_password(input)?;
     let created = domain
         .create_account(
             NewAccount {
@@ -307,7 +333,16 @@ mod tests {
         );
         // The password never comes from an argument.
         assert!(
-            Cli::try_parse_from(["baigate", "user", "add", "--email", "a@example.com"]).is_err()
+            Cli::try_parse_from([
+                "baigate",
+                "user",
+                "add",
+                "--email",
+                "a@example.com",
+                "--password",
+                "S3cret!pass"
+            ])
+            .is_err()
         );
         let cli = Cli::try_parse_from(["baigate", "serve", "--listen", "127.0.0.1:0"]).unwrap();
         assert_eq!(cli.overrides().listen, Some("127.0.0.1:0".parse().unwrap()));

@@ -62,8 +62,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let mut stdout = std::io::stdout().lock();
             match command {
                 UserCommand::Add(args) => {
-                    let mut stdin = std::io::stdin().lock();
-                    cli::user_add(&domain, &args, &mut stdin, &mut stdout).await?;
+                    let password = cli::new_password(&args)?;
+                    cli::user_add(&domain, &args, password, &mut stdout).await?;
                 }
                 UserCommand::List(args) => cli::user_list(&domain, &args, &mut stdout).await?,
             }

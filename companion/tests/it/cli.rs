@@ -241,6 +241,20 @@ fn user_add_checks_everything_and_prints_the_keys() {
         assert!(stderr(&output).contains(message), "{}", stderr(&output));
     }
 
+    // Without --password-stdin the password is asked on a terminal, and a
+    // pipe is not one.
+    let output = run_cli(
+        data,
+        &["user", "add", "--email", "new@example.com"],
+        "S3cret!pass\n",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("pass --password-stdin"),
+        "{}",
+        stderr(&output)
+    );
+
     let output = run_cli(data, &["user", "list"], "");
     let table = stdout(&output);
     assert!(table.starts_with("EMAIL"), "{table}");

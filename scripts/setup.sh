@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what is missing for the given purposes: run, test, bench.
+#   ./scripts/setup.sh run test
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ "$#" -gt 0 ] || set -- run
+for purpose in "$@"; do
+    case "$purpose" in
+        run)
+            ensure_rust
+            ;;
+        test)
+            ensure_rust
+            ensure_wasm_target
+            command -v setsid >/dev/null || apt_install util-linux
+            ensure_py_client
+            ;;
+        bench)
+            ensure_rust
+            command -v wrk >/dev/null || apt_install wrk
+            command -v curl >/dev/null || apt_install curl
+            command -v python3 >/dev/null || apt_install python3
+            ;;
+        *)
+            fail "unknown purpose '$purpose' (expected run, test or bench)"
+            ;;
+    esac
+done
