@@ -9,6 +9,7 @@ mod cli;
 mod cors;
 mod durability;
 mod endpoints;
+mod logging;
 mod login;
 mod password;
 mod python_client;

@@ -270,6 +270,16 @@ impl ServerProcess {
     /// Starts with extra `serve` arguments and environment; waits for the
     /// line announcing the address.
     pub fn start_with(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(data_dir, args, env, Stdio::null())
+    }
+
+    /// Like [`ServerProcess::start_with`], with the server's log written to `log`.
+    pub fn start_logging(data_dir: &Path, env: &[(&str, &str)], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(data_dir, &[], env, Stdio::from(file))
+    }
+
+    fn spawn(data_dir: &Path, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut command = command(data_dir);
         command
             .arg("--data-dir")
@@ -278,7 +288,7 @@ impl ServerProcess {
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         for (key, value) in env {
             command.env(key, value);
         }
