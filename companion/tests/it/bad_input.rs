@@ -86,7 +86,7 @@ async fn wrong_types_and_unknown_fields_name_the_field() {
         ),
     ];
     for (path, body, field) in cases {
-        let answer = Answer::from(app.client.post(path).body_json(&body).send().await).await;
+        let answer = app.post_json(path, &body).await;
         assert_problem(&answer, StatusCode::BAD_REQUEST, &body.to_string());
         assert_eq!(answer.json()["field"], field, "{body}");
         assert!(answer.json()["title"].as_str().unwrap().contains(field));
@@ -173,14 +173,7 @@ async fn hostile_strings_are_just_wrong_credentials() {
             json!({"username": value, "password": PASSWORD}),
             json!({"username": "alice", "password": value}),
         ] {
-            let answer = Answer::from(
-                app.client
-                    .post("/server/login")
-                    .body_json(&body)
-                    .send()
-                    .await,
-            )
-            .await;
+            let answer = app.post_json("/server/login", &body).await;
             assert_eq!(answer.status, StatusCode::OK, "{body}");
             assert_eq!(answer.json()["authenticated"], false, "{body}");
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, ServerProcess, cli_add_user, http};
+use crate::support::{PASSWORD, ServerProcess, cli_add_user, http, session_of};
 
 #[test]
 fn sessions_survive_sigkill() {
@@ -15,13 +15,7 @@ fn sessions_survive_sigkill() {
         .post(format!("{}/server/login", server.url))
         .send_json(json!({"username": "alice", "password": PASSWORD}))
         .unwrap();
-    let token = response
-        .headers()
-        .get("x-backendai-sessionid")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let token = session_of(&response);
     // The answer came back, so the session is committed. Kill without warning.
     server.kill();
 

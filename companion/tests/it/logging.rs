@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{PASSWORD, ServerProcess, http, run_cli};
+use crate::support::{PASSWORD, ServerProcess, http, run_cli, session_of};
 
 #[test]
 fn logs_hold_no_secrets_at_any_level() {
@@ -37,13 +37,7 @@ fn logs_hold_no_secrets_at_any_level() {
             .send_json(json!({"username": username, "password": password}))
             .unwrap()
     };
-    let token = login("alice", PASSWORD)
-        .headers()
-        .get("x-backendai-sessionid")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let token = session_of(&login("alice", PASSWORD));
     login("alice", "Wr0ng!password-42");
     login(
         "eve\r\nINFO login succeeded user=admin",

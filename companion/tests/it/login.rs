@@ -138,14 +138,7 @@ async fn missing_or_empty_fields_are_400_in_backend_ai_words() {
         (json!({}), "username"),
     ];
     for (body, field) in cases {
-        let answer = Answer::from(
-            app.client
-                .post("/server/login")
-                .body_json(&body)
-                .send()
-                .await,
-        )
-        .await;
+        let answer = app.post_json("/server/login", &body).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(
             answer.json(),

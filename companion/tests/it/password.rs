@@ -7,14 +7,8 @@ use serde_json::{Value, json};
 use crate::support::{Answer, PASSWORD, TestApp};
 
 async fn change(app: &TestApp, body: Value) -> Answer {
-    Answer::from(
-        app.client
-            .post("/server/update-password-no-auth")
-            .body_json(&body)
-            .send()
-            .await,
-    )
-    .await
+    app.post_json("/server/update-password-no-auth", &body)
+        .await
 }
 
 #[tokio::test]

@@ -99,13 +99,15 @@ impl TestApp {
             .expect("create account")
     }
 
+    /// POSTs a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Answer {
+        Answer::from(self.client.post(path).body_json(body).send().await).await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Answer {
-        Answer::from(
-            self.client
-                .post("/server/login")
-                .body_json(&serde_json::json!({"username": username, "password": password}))
-                .send()
-                .await,
+        self.post_json(
+            "/server/login",
+            &serde_json::json!({"username": username, "password": password}),
         )
         .await
     }
@@ -333,4 +335,14 @@ pub fn http() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into()
+}
+
+/// The session token a login answer carries in its header.
+pub fn session_of<B>(response: &ureq::http::Response<B>) -> String {
+    response
+        .headers()
+        .get("x-backendai-sessionid")
+        .and_then(|v| v.to_str().ok())
+        .expect("the answer carries a session")
+        .to_owned()
 }
