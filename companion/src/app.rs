@@ -13,8 +13,9 @@ use poem::listener::TcpAcceptor;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::domain::keys::KeyRing;
-use crate::domain::{Domain, DomainError};
+use crate::domain::{Domain, DomainError, Parts};
 use crate::http::{AppState, app};
+use crate::mail::{MailError, Mailer};
 use crate::store::{Store, StoreError};
 
 /// How often expired sessions are swept from the database.
@@ -35,6 +36,8 @@ pub enum StartError {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -64,12 +67,43 @@ fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
 }
 
 /// Opens the data directory and everything in it; the CLI and the server
-/// both start here.
-pub async fn open_domain(config: &Config, clock: Arc<dyn Clock>) -> Result<Domain, StartError> {
+/// both start here. `public_url` is where clients reach the server (links in
+/// mails point there).
+pub async fn open_domain(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    public_url: &url::Url,
+) -> Result<Domain, StartError> {
     prepare_data_dir(&config.data_dir)?;
     let keys = KeyRing::load_or_create(&config.data_dir)?;
     let store = Store::open(&config.database_path()).await?;
-    Ok(Domain::new(store, keys, clock, config))
+    let public_origin = public_url.origin().ascii_serialization();
+    let mailer = Mailer::new(
+        config.mail.smtp_url.as_deref(),
+        &config.mail.from,
+        config.outbox_dir(),
+        &public_origin,
+    )?;
+    Ok(Domain::new(
+        Parts {
+            store,
+            keys,
+            clock,
+            mailer,
+            public_origin,
+        },
+        config,
+    ))
+}
+
+/// [`open_domain`] for commands that do not listen: links use the
+/// configured address.
+pub async fn open_domain_for_cli(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Domain, StartError> {
+    let public_url = config.public_url(config.listen)?;
+    open_domain(config, clock, &public_url).await
 }
 
 /// A bound, ready server: call [`Running::serve`] to answer requests.
@@ -80,9 +114,8 @@ pub struct Running {
     acceptor: TcpAcceptor,
 }
 
-/// Opens everything and binds the listening socket.
+/// Binds the listening socket and opens everything.
 pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
-    let domain = open_domain(config, clock).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -91,12 +124,9 @@ pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, Sta
         })?;
     let local_addr = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = config.public_url(local_addr)?;
+    let domain = open_domain(config, clock, &public_url).await?;
     let acceptor = TcpAcceptor::from_tokio(listener).map_err(StartError::Serve)?;
-    let state = Arc::new(AppState::new(
-        domain,
-        &public_url,
-        &config.server.allowed_origins,
-    ));
+    let state = Arc::new(AppState::new(domain, &public_url, config));
     Ok(Running {
         local_addr,
         public_url,

@@ -39,6 +39,52 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage invitations to sign up.
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// Send a test message to check the mail settings.
+    SendTestEmail(SendTestEmailArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Create an invitation; prints its token and a signup link.
+    Create(InviteCreateArgs),
+    /// List invitations.
+    List,
+    /// Revoke an invitation by its id (from `invite list`).
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct InviteCreateArgs {
+    /// How many accounts it may open.
+    #[arg(long, default_value_t = 1)]
+    pub uses: i64,
+    /// How long it works, e.g. `7d`, `12h`.
+    #[arg(long, default_value = "7d", value_parser = humantime::parse_duration)]
+    pub expires: std::time::Duration,
+    /// Only this email address may use it.
+    #[arg(long)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendTestEmailArgs {
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetPasswordArgs {
+    /// The account's email or username.
+    pub user: String,
+    /// Also print the reset link (for handing it over yourself).
+    #[arg(long)]
+    pub print_link: bool,
+    /// Language of the mail: en, ko or ja.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +103,9 @@ pub enum UserCommand {
     Add(UserAddArgs),
     /// List accounts.
     List(UserListArgs),
+    /// Make the account's password stop working, end its sessions and mail
+    /// it a link to choose a new one.
+    ResetPassword(ResetPasswordArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +164,16 @@ impl Cli {
 /// A command's failure, as the user should read it.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
+    #[error("{0}")]
+    Invitation(#[from] crate::domain::invitations::InvitationError),
+    #[error("{0}")]
+    Reset(#[from] crate::domain::recovery::AdminResetError),
+    #[error("the test message was not sent: {0}")]
+    Mail(#[from] crate::mail::MailError),
+    #[error("no invitation {0} to revoke (see `baigate invite list`)")]
+    NoSuchInvitation(i64),
+    #[error("--lang must be en, ko or ja")]
+    Lang,
     #[error("{0}")]
     Account(#[from] AccountError),
     #[error("{0}")]
@@ -219,9 +278,164 @@ pub async fn user_list(
             .iter()
             .try_for_each(|user| writeln!(out, "{}", user_json(user)))
     } else {
-        write_table(&users, out)
+        write_users(&users, out)
     };
     written.map_err(CommandError::Output)
+}
+
+/// `baigate invite create`
+pub async fn invite_create(
+    domain: &Domain,
+    args: &InviteCreateArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let lifetime = i64::try_from(args.expires.as_secs()).unwrap_or(i64::MAX);
+    let issued = domain
+        .create_invitation(args.uses, lifetime, args.email.as_deref())
+        .await?;
+    let invitation = &issued.invitation;
+    writeln!(
+        out,
+        "Invitation {id}: {uses} use(s), until {until}{bound}.\n\
+         token: {token}\n\
+         signup link: {link}\n\
+         The token is shown only now.",
+        id = invitation.id,
+        uses = invitation.uses_total,
+        until = rfc3339(invitation.expires_at),
+        bound = invitation
+            .email
+            .as_deref()
+            .map(|e| format!(", only for {e}"))
+            .unwrap_or_default(),
+        token = issued.token,
+        link = issued.signup_link,
+    )
+    .map_err(CommandError::Output)?;
+    if domain.signup_policy().mode == crate::config::SignupMode::Closed {
+        writeln!(
+            out,
+            "Note: signup.mode is `closed`, so no invitation can be used until it is `invite` or `open`."
+        )
+        .map_err(CommandError::Output)?;
+    }
+    Ok(())
+}
+
+/// `baigate invite list`
+pub async fn invite_list(domain: &Domain, out: &mut impl Write) -> Result<(), CommandError> {
+    let invitations = domain.list_invitations().await?;
+    let now = domain.now();
+    if invitations.is_empty() {
+        return writeln!(
+            out,
+            "No invitations. Create one with `baigate invite create`."
+        )
+        .map_err(CommandError::Output);
+    }
+    let rows: Vec<[String; 5]> = invitations
+        .iter()
+        .map(|i| {
+            let state = if i.revoked_at.is_some() {
+                "revoked"
+            } else if i.uses_left == 0 {
+                "used up"
+            } else if i.expires_at <= now {
+                "expired"
+            } else {
+                "usable"
+            };
+            [
+                i.id.to_string(),
+                state.to_owned(),
+                format!("{}/{}", i.uses_total - i.uses_left, i.uses_total),
+                rfc3339(i.expires_at),
+                i.email.clone().unwrap_or_else(|| "anyone".to_owned()),
+            ]
+        })
+        .collect();
+    write_table(&["ID", "STATE", "USED", "EXPIRES", "FOR"], &rows, out)
+        .map_err(CommandError::Output)
+}
+
+/// `baigate invite revoke`
+pub async fn invite_revoke(
+    domain: &Domain,
+    id: i64,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    if !domain.revoke_invitation(id).await? {
+        return Err(CommandError::NoSuchInvitation(id));
+    }
+    writeln!(out, "Invitation {id} revoked.").map_err(CommandError::Output)
+}
+
+/// `baigate user reset-password`
+pub async fn user_reset_password(
+    domain: &Domain,
+    args: &ResetPasswordArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let lang = crate::i18n::Lang::from_tag(&args.lang).ok_or(CommandError::Lang)?;
+    let reset = domain.admin_reset_password(&args.user, lang).await?;
+    writeln!(
+        out,
+        "The password of {} no longer works and its sessions have ended.",
+        reset.user.email
+    )
+    .map_err(CommandError::Output)?;
+    let delivered = match &reset.delivery {
+        Ok(crate::mail::Delivery::Sent) => {
+            format!("A reset link was mailed to {}.", reset.user.email)
+        }
+        Ok(crate::mail::Delivery::Outbox(path)) => {
+            format!(
+                "No mail server is set: the message is in {}.",
+                path.display()
+            )
+        }
+        Err(e) => format!("The reset mail could not be sent ({e}); hand over the link yourself."),
+    };
+    writeln!(out, "{delivered}").map_err(CommandError::Output)?;
+    if args.print_link || reset.delivery.is_err() {
+        writeln!(
+            out,
+            "reset link (works once, for 15 minutes): {}",
+            reset.link
+        )
+        .map_err(CommandError::Output)?;
+    }
+    Ok(())
+}
+
+/// `baigate send-test-email`
+pub async fn send_test_email(
+    domain: &Domain,
+    args: &SendTestEmailArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let delivery = domain
+        .mailer()
+        .send(
+            &args.to,
+            &crate::mail::templates::Template::Test,
+            crate::i18n::Lang::En,
+        )
+        .await?;
+    match delivery {
+        crate::mail::Delivery::Sent => writeln!(
+            out,
+            "Sent to {} through {}.",
+            args.to,
+            domain.mailer().describe()
+        ),
+        crate::mail::Delivery::Outbox(path) => writeln!(
+            out,
+            "No mail server is set (mail.smtp_url): the message was written to {}.",
+            path.display()
+        ),
+    }
+    .map_err(CommandError::Output)
 }
 
 fn user_json(user: &User) -> serde_json::Value {
@@ -237,7 +451,7 @@ fn user_json(user: &User) -> serde_json::Value {
     })
 }
 
-fn write_table(users: &[User], out: &mut impl Write) -> std::io::Result<()> {
+fn write_users(users: &[User], out: &mut impl Write) -> std::io::Result<()> {
     if users.is_empty() {
         return writeln!(out, "No accounts yet. Create one with `baigate user add`.");
     }
@@ -254,16 +468,28 @@ fn write_table(users: &[User], out: &mut impl Write) -> std::io::Result<()> {
             ]
         })
         .collect();
-    let header = [
-        "EMAIL",
-        "USERNAME",
-        "ROLE",
-        "STATUS",
-        "ACCESS KEY",
-        "LAST LOGIN",
-    ];
+    write_table(
+        &[
+            "EMAIL",
+            "USERNAME",
+            "ROLE",
+            "STATUS",
+            "ACCESS KEY",
+            "LAST LOGIN",
+        ],
+        &rows,
+        out,
+    )
+}
+
+/// Left-aligned columns, two spaces apart.
+fn write_table<const N: usize>(
+    header: &[&str; N],
+    rows: &[[String; N]],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
@@ -278,8 +504,8 @@ fn write_table(users: &[User], out: &mut impl Write) -> std::io::Result<()> {
             .trim_end()
             .to_owned()
     };
-    writeln!(out, "{}", line(&header))?;
-    for row in &rows {
+    writeln!(out, "{}", line(header))?;
+    for row in rows {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         writeln!(out, "{}", line(&cells))?;
     }

@@ -43,7 +43,50 @@ pub struct Config {
     pub server: ServerConfig,
     pub password: PasswordConfig,
     pub session: SessionConfig,
+    pub signup: SignupConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
+}
+
+/// Who may open an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignupMode {
+    /// Anyone who can reach the server.
+    Open,
+    /// Only holders of an invitation token (`baigate invite create`).
+    Invite,
+    /// Nobody; accounts come from `baigate user add`.
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignupConfig {
+    pub mode: SignupMode,
+    /// New accounts must follow a mailed link before they can log in.
+    pub verify_email: bool,
+    /// How long a verification link works.
+    #[serde(with = "humantime_serde")]
+    pub verification_lifetime: Duration,
+    /// Offer "forgot password" mails and `/change-password`.
+    pub allow_password_reset: bool,
+    /// HTML (or plain text) files to serve at `/terms` and `/privacy` instead
+    /// of the built-in texts. A `{lang}` in the path picks `en`, `ko` or `ja`.
+    pub terms_file: Option<PathBuf>,
+    pub privacy_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `smtps://user:password@host:465` (TLS),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS), or
+    /// `smtp://host:25` (no encryption: only for a relay on this machine).
+    /// Unset: messages are written to `<data dir>/outbox` instead.
+    pub smtp_url: Option<String>,
+    /// The sender of every message.
+    pub from: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +135,31 @@ impl Default for Config {
             server: ServerConfig::default(),
             password: PasswordConfig::default(),
             session: SessionConfig::default(),
+            signup: SignupConfig::default(),
+            mail: MailConfig::default(),
             log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for SignupConfig {
+    fn default() -> Self {
+        Self {
+            mode: SignupMode::Invite,
+            verify_email: true,
+            verification_lifetime: Duration::from_secs(24 * 60 * 60),
+            allow_password_reset: true,
+            terms_file: None,
+            privacy_file: None,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "baigate <baigate@localhost>".to_owned(),
         }
     }
 }
@@ -252,6 +319,32 @@ impl Config {
                 "must not be shorter than session.lifetime",
             ));
         }
+        if self.signup.verification_lifetime < Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "signup.verification_lifetime",
+                "must be at least 1 minute",
+            ));
+        }
+        for (key, file) in [
+            ("signup.terms_file", &self.signup.terms_file),
+            ("signup.privacy_file", &self.signup.privacy_file),
+        ] {
+            if let Some(path) = file {
+                check_document_path(path).map_err(|message| ConfigError::new(key, message))?;
+            }
+        }
+        if let Some(url) = &self.mail.smtp_url {
+            check_smtp_url(url)?;
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "mail.from",
+                format!(
+                    "{:?} is not a mailbox such as `baigate <noreply@example.com>`",
+                    self.mail.from
+                ),
+            ));
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(ConfigError::new(
                 "log.filter",
@@ -279,6 +372,11 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("baigate.sqlite3")
     }
+
+    /// Where messages go when no SMTP server is configured.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
 }
 
 fn check_public_url(url: &Url) -> Result<(), ConfigError> {
@@ -299,6 +397,37 @@ fn check_public_url(url: &Url) -> Result<(), ConfigError> {
             "server.public_url",
             format!("{url}: must be just scheme, host and port (baigate serves at the root)"),
         ));
+    }
+    Ok(())
+}
+
+/// Every language's file must exist when a `{lang}` path is given.
+fn check_document_path(path: &Path) -> Result<(), String> {
+    let text = path.to_string_lossy();
+    let candidates: Vec<PathBuf> = if text.contains("{lang}") {
+        ["en", "ko", "ja"]
+            .iter()
+            .map(|lang| PathBuf::from(text.replace("{lang}", lang)))
+            .collect()
+    } else {
+        vec![path.to_owned()]
+    };
+    match candidates.iter().find(|p| !p.is_file()) {
+        Some(missing) => Err(format!("{} does not exist", missing.display())),
+        None => Ok(()),
+    }
+}
+
+fn check_smtp_url(url: &str) -> Result<(), ConfigError> {
+    let parsed = Url::parse(url).map_err(|e| ConfigError::new("mail.smtp_url", e))?;
+    if !matches!(parsed.scheme(), "smtp" | "smtps") {
+        return Err(ConfigError::new(
+            "mail.smtp_url",
+            "must start with smtp:// (STARTTLS) or smtps:// (TLS)",
+        ));
+    }
+    if parsed.host_str().is_none() {
+        return Err(ConfigError::new("mail.smtp_url", "has no host"));
     }
     Ok(())
 }

@@ -11,6 +11,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod logging;
+pub mod mail;
 pub mod model;
 pub mod store;

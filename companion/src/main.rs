@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use baigate_companion::cli::{self, Cli, Command, UserCommand};
+use baigate_companion::cli::{self, Cli, Command, InviteCommand, UserCommand};
 use baigate_companion::clock::SystemClock;
 use baigate_companion::config::Config;
 use baigate_companion::{app, logging};
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     // Account commands print their own results; keep their log to warnings.
     let filter = match cli.command {
         Command::Serve(_) => config.log.filter.clone(),
-        Command::User(_) => "warn".to_owned(),
+        _ => "warn".to_owned(),
     };
     logging::init(&filter);
     let outcome = tokio::runtime::Builder::new_multi_thread()
@@ -57,15 +57,33 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             running.serve(shutdown_signal()).await?;
             tracing::info!("stopped");
         }
-        Command::User(command) => {
-            let domain = app::open_domain(&config, clock).await?;
+        command => {
+            let domain = app::open_domain_for_cli(&config, clock).await?;
             let mut stdout = std::io::stdout().lock();
             match command {
-                UserCommand::Add(args) => {
+                Command::Serve(_) => {}
+                Command::User(UserCommand::Add(args)) => {
                     let password = cli::new_password(&args)?;
                     cli::user_add(&domain, &args, password, &mut stdout).await?;
                 }
-                UserCommand::List(args) => cli::user_list(&domain, &args, &mut stdout).await?,
+                Command::User(UserCommand::List(args)) => {
+                    cli::user_list(&domain, &args, &mut stdout).await?;
+                }
+                Command::User(UserCommand::ResetPassword(args)) => {
+                    cli::user_reset_password(&domain, &args, &mut stdout).await?;
+                }
+                Command::Invite(InviteCommand::Create(args)) => {
+                    cli::invite_create(&domain, &args, &mut stdout).await?;
+                }
+                Command::Invite(InviteCommand::List) => {
+                    cli::invite_list(&domain, &mut stdout).await?
+                }
+                Command::Invite(InviteCommand::Revoke { id }) => {
+                    cli::invite_revoke(&domain, id, &mut stdout).await?;
+                }
+                Command::SendTestEmail(args) => {
+                    cli::send_test_email(&domain, &args, &mut stdout).await?;
+                }
             }
         }
     }

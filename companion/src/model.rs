@@ -125,6 +125,18 @@ pub struct NewUser {
     pub access_key: String,
     pub secret_key_sealed: Vec<u8>,
     pub created_at: UnixTime,
+    /// When the terms were agreed to, if the client asked.
+    pub agreed_at: Option<UnixTime>,
+    /// The invitation this signup spends one use of.
+    pub invitation: Option<InvitationClaim>,
+    /// The email-verification token to store with the account.
+    pub verification: Option<NewMailedToken>,
+}
+
+/// An invitation token presented at signup, by hash.
+#[derive(Debug, Clone)]
+pub struct InvitationClaim {
+    pub token_hash: [u8; 32],
 }
 
 impl fmt::Debug for NewUser {
@@ -167,6 +179,61 @@ pub struct NewSession {
     pub client: ClientInfo,
 }
 
+/// An invitation to sign up, as stored (its token only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: i64,
+    /// Only this address (canonical) may use it, when set.
+    pub email: Option<String>,
+    pub uses_total: i64,
+    pub uses_left: i64,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl Invitation {
+    /// Whether it can still be used at `now`.
+    pub fn usable(&self, now: UnixTime) -> bool {
+        self.uses_left > 0 && self.expires_at > now && self.revoked_at.is_none()
+    }
+}
+
+/// An invitation about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub token_hash: [u8; 32],
+    pub email: Option<String>,
+    pub uses: i64,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// What a mailed token is for; a token never works for another purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify-email",
+            Self::ResetPassword => "reset-password",
+        }
+    }
+}
+
+/// A mailed token about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewMailedToken {
+    pub token_hash: [u8; 32],
+    pub purpose: TokenPurpose,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
 /// Kinds of audit event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditKind {
@@ -174,7 +241,14 @@ pub enum AuditKind {
     LoginFailed,
     Logout,
     PasswordChanged,
+    PasswordResetRequested,
+    PasswordReset,
+    EmailVerified,
+    VerificationRequested,
     UserCreated,
+    InvitationCreated,
+    InvitationRevoked,
+    SessionsEnded,
 }
 
 impl AuditKind {
@@ -184,7 +258,14 @@ impl AuditKind {
             Self::LoginFailed => "login_failed",
             Self::Logout => "logout",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
+            Self::VerificationRequested => "verification_requested",
             Self::UserCreated => "user_created",
+            Self::InvitationCreated => "invitation_created",
+            Self::InvitationRevoked => "invitation_revoked",
+            Self::SessionsEnded => "sessions_ended",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! No I/O lives here, so every rule runs the same on both sides and is tested
 //! natively.
 
+pub mod cloud;
 pub mod identity;
 pub mod password;
 pub mod problem;

@@ -44,6 +44,21 @@ pub enum ProblemType {
     PayloadTooLarge,
     /// The request's origin is not on the allow-list.
     Forbidden,
+    /// Signup is closed on this server.
+    SignupDisabled,
+    /// Signup needs an invitation token and none was given.
+    InvitationRequired,
+    /// The invitation token is unknown, expired, used up, revoked or for
+    /// another address (deliberately one answer).
+    InvalidInvitation,
+    /// An account with this email address exists.
+    EmailAlreadyExists,
+    /// An account with this username exists.
+    UsernameAlreadyExists,
+    /// Password reset by mail is turned off on this server.
+    PasswordResetDisabled,
+    /// A mailed or registration token is unknown, expired or used.
+    InvalidToken,
     /// Something failed on the server; details are in its log, never in the answer.
     InternalServerError,
     /// A slug this crate does not know, as received.
@@ -69,6 +84,13 @@ impl ProblemType {
             Self::MethodNotAllowed => "method-not-allowed",
             Self::PayloadTooLarge => "payload-too-large",
             Self::Forbidden => "forbidden",
+            Self::SignupDisabled => "signup-disabled",
+            Self::InvitationRequired => "invitation-required",
+            Self::InvalidInvitation => "invalid-invitation",
+            Self::EmailAlreadyExists => "email-already-exists",
+            Self::UsernameAlreadyExists => "username-already-exists",
+            Self::PasswordResetDisabled => "password-reset-disabled",
+            Self::InvalidToken => "invalid-token",
             Self::InternalServerError => "internal-server-error",
             Self::Other(slug) => slug,
         }
@@ -92,6 +114,13 @@ impl ProblemType {
             "method-not-allowed" => Self::MethodNotAllowed,
             "payload-too-large" => Self::PayloadTooLarge,
             "forbidden" => Self::Forbidden,
+            "signup-disabled" => Self::SignupDisabled,
+            "invitation-required" => Self::InvitationRequired,
+            "invalid-invitation" => Self::InvalidInvitation,
+            "email-already-exists" => Self::EmailAlreadyExists,
+            "username-already-exists" => Self::UsernameAlreadyExists,
+            "password-reset-disabled" => Self::PasswordResetDisabled,
+            "invalid-token" => Self::InvalidToken,
             "internal-server-error" => Self::InternalServerError,
             other => Self::Other(other.to_owned()),
         }
@@ -196,6 +225,13 @@ mod tests {
             ProblemType::MethodNotAllowed,
             ProblemType::PayloadTooLarge,
             ProblemType::Forbidden,
+            ProblemType::SignupDisabled,
+            ProblemType::InvitationRequired,
+            ProblemType::InvalidInvitation,
+            ProblemType::EmailAlreadyExists,
+            ProblemType::UsernameAlreadyExists,
+            ProblemType::PasswordResetDisabled,
+            ProblemType::InvalidToken,
             ProblemType::InternalServerError,
         ];
         for kind in all {

@@ -6,7 +6,11 @@ use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_passw
 use super::keys::{new_access_key, new_secret_key};
 use super::tokens::new_uuid;
 use super::{Domain, DomainError};
-use crate::model::{AuditEvent, AuditKind, ClientInfo, NewUser, Role, User, UserStatus};
+use crate::clock::UnixTime;
+use crate::model::{
+    AuditEvent, AuditKind, ClientInfo, InvitationClaim, NewMailedToken, NewUser, Role, User,
+    UserStatus,
+};
 use crate::store::StoreError;
 
 /// What it takes to open an account.
@@ -49,6 +53,8 @@ pub enum AccountError {
     EmailTaken,
     #[error("username: this username is already taken")]
     UsernameTaken,
+    #[error("token: the invitation is not valid, has expired, or is used up")]
+    InvalidInvitation,
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -60,17 +66,50 @@ impl AccountError {
             Self::InvalidEmail(_) | Self::EmailTaken => Some("email"),
             Self::InvalidUsername(_) | Self::UsernameTaken => Some("username"),
             Self::WeakPassword(_) => Some("password"),
+            Self::InvalidInvitation => Some("token"),
             Self::Domain(_) => None,
         }
     }
 }
 
+/// How an account starts out, beyond its names and password.
+#[derive(Debug)]
+pub(crate) struct Provisioning {
+    pub status: UserStatus,
+    pub agreed_at: Option<UnixTime>,
+    pub invitation: Option<InvitationClaim>,
+    pub verification: Option<NewMailedToken>,
+}
+
+impl Default for Provisioning {
+    fn default() -> Self {
+        Self {
+            status: UserStatus::Active,
+            agreed_at: None,
+            invitation: None,
+            verification: None,
+        }
+    }
+}
+
 impl Domain {
-    /// Opens an account: checks the names and the password policy, hashes the
-    /// password, makes the keypair, stores it all with its audit event.
+    /// Opens an active account (the administrator's way): checks the names and
+    /// the password policy, hashes the password, makes the keypair, stores it
+    /// all with its audit event.
     pub async fn create_account(
         &self,
         account: NewAccount,
+        client: ClientInfo,
+    ) -> Result<CreatedAccount, AccountError> {
+        self.provision_account(account, Provisioning::default(), client)
+            .await
+    }
+
+    /// [`Domain::create_account`] with the extras a signup brings.
+    pub(crate) async fn provision_account(
+        &self,
+        account: NewAccount,
+        provisioning: Provisioning,
         client: ClientInfo,
     ) -> Result<CreatedAccount, AccountError> {
         let email = Email::parse(&account.email).map_err(AccountError::InvalidEmail)?;
@@ -104,10 +143,13 @@ impl Domain {
             username_canonical: username.canonical,
             password_hash,
             role: account.role,
-            status: UserStatus::Active,
+            status: provisioning.status,
             access_key,
             secret_key_sealed,
             created_at: now,
+            agreed_at: provisioning.agreed_at,
+            invitation: provisioning.invitation,
+            verification: provisioning.verification,
         };
         let event = AuditEvent {
             at: now,
@@ -124,6 +166,7 @@ impl Domain {
             .map_err(|e| match e {
                 StoreError::Duplicate("email_canonical") => AccountError::EmailTaken,
                 StoreError::Duplicate("username_canonical") => AccountError::UsernameTaken,
+                StoreError::InvalidInvitation => AccountError::InvalidInvitation,
                 other => AccountError::Domain(other.into()),
             })?;
         tracing::info!(user = %user.uuid, role = %user.role, "account created");

@@ -179,7 +179,14 @@ impl Domain {
         };
         let changed = self
             .store
-            .change_password(user.id, user.password_hash.clone(), new_hash, now, event)
+            .change_password(
+                user.id,
+                user.password_hash.clone(),
+                new_hash,
+                None,
+                now,
+                event,
+            )
             .await?;
         if !changed {
             // Someone else changed it between our check and our write.

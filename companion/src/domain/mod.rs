@@ -3,8 +3,12 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod background;
 pub mod hasher;
+pub mod invitations;
 pub mod keys;
+pub mod recovery;
+pub mod signup;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -12,7 +16,8 @@ use std::sync::Arc;
 use baigate_shared::password::PasswordPolicy;
 
 use crate::clock::{Clock, UnixTime};
-use crate::config::Config;
+use crate::config::{Config, SignupMode};
+use crate::mail::Mailer;
 use crate::store::{Store, StoreError};
 use hasher::PasswordHasher;
 use keys::KeyRing;
@@ -49,6 +54,28 @@ impl SessionPolicy {
     }
 }
 
+/// Who may sign up and how accounts are recovered.
+#[derive(Debug, Clone)]
+pub struct SignupPolicy {
+    pub mode: SignupMode,
+    pub verify_email: bool,
+    /// Seconds a verification link works.
+    pub verification_lifetime: i64,
+    pub allow_password_reset: bool,
+}
+
+impl SignupPolicy {
+    fn from_config(config: &Config) -> Self {
+        Self {
+            mode: config.signup.mode,
+            verify_email: config.signup.verify_email,
+            verification_lifetime: i64::try_from(config.signup.verification_lifetime.as_secs())
+                .unwrap_or(i64::MAX),
+            allow_password_reset: config.signup.allow_password_reset,
+        }
+    }
+}
+
 /// Everything the handlers need, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Domain {
@@ -56,20 +83,56 @@ pub struct Domain {
     hasher: PasswordHasher,
     keys: KeyRing,
     clock: Arc<dyn Clock>,
+    mailer: Mailer,
     policy: PasswordPolicy,
     sessions: SessionPolicy,
+    signup: SignupPolicy,
+    /// `scheme://host[:port]` for links in mails.
+    public_origin: String,
+    background: background::Background,
+}
+
+/// The parts a [`Domain`] is made of.
+#[derive(Debug)]
+pub struct Parts {
+    pub store: Store,
+    pub keys: KeyRing,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Mailer,
+    pub public_origin: String,
 }
 
 impl Domain {
-    pub fn new(store: Store, keys: KeyRing, clock: Arc<dyn Clock>, config: &Config) -> Self {
+    pub fn new(parts: Parts, config: &Config) -> Self {
         Self {
-            store,
+            store: parts.store,
             hasher: PasswordHasher::new(config.password.bcrypt_cost),
-            keys,
-            clock,
+            keys: parts.keys,
+            clock: parts.clock,
+            mailer: parts.mailer,
             policy: config.password.policy.clone(),
             sessions: SessionPolicy::from_config(config),
+            signup: SignupPolicy::from_config(config),
+            public_origin: parts.public_origin.trim_end_matches('/').to_owned(),
+            background: background::Background::default(),
         }
+    }
+
+    /// Waits for mail and other work started in the background.
+    pub async fn settle_background(&self) {
+        self.background.settle().await;
+    }
+
+    pub fn signup_policy(&self) -> &SignupPolicy {
+        &self.signup
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    pub fn public_origin(&self) -> &str {
+        &self.public_origin
     }
 
     pub fn store(&self) -> &Store {

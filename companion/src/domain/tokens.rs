@@ -21,6 +21,23 @@ pub fn new_session_token() -> Result<(String, [u8; 32]), DomainError> {
     Ok((token, hash))
 }
 
+/// A new token for links and invitations: 256 random bits, base64url (43
+/// characters), and the hash under which it is stored.
+pub fn new_url_token() -> Result<(String, [u8; 32]), DomainError> {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+    let hash = token_hash(&token);
+    Ok((token, hash))
+}
+
+/// Whether a presented value can be a link or invitation token at all.
+pub fn is_url_token_shaped(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -76,6 +93,15 @@ mod tests {
         assert!(!is_session_token_shaped(&"G".repeat(64)));
         assert!(!is_session_token_shaped(&"A".repeat(64)));
         assert!(is_session_token_shaped(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn url_tokens_are_256_bit_base64url() {
+        let (token, hash) = new_url_token().unwrap();
+        assert!(is_url_token_shaped(&token), "{token}");
+        assert_eq!(hash, token_hash(&token));
+        assert!(!is_url_token_shaped("short"));
+        assert!(!is_url_token_shaped(&"+".repeat(43)));
     }
 
     #[test]

@@ -27,3 +27,22 @@ pub fn client_info(req: &Request) -> ClientInfo {
         .filter(|ua| !ua.is_empty());
     ClientInfo { ip, user_agent }
 }
+
+/// The language for mails and pages: `?lang=` first (pages), then
+/// `Accept-Language`.
+pub fn lang(req: &Request) -> crate::i18n::Lang {
+    use crate::i18n::Lang;
+    let from_query = req.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == "lang")
+            .and_then(|(_, value)| Lang::from_tag(value))
+    });
+    from_query.unwrap_or_else(|| {
+        req.headers()
+            .get(poem::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(Lang::En, Lang::from_accept_language)
+    })
+}

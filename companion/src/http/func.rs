@@ -10,6 +10,8 @@ use poem::web::Data;
 use poem::{Response, handler};
 
 use super::{AppState, json_response};
+use crate::config::SignupMode;
+use crate::domain::SignupPolicy;
 
 /// The API version announced. v8.20240915 corresponds to manager 24.09, the
 /// first release whose WebUI offers extending the login session.
@@ -48,7 +50,10 @@ pub async fn webui_config(Data(state): Data<&Arc<AppState>>) -> Response {
     Response::builder()
         .status(StatusCode::OK)
         .header(CONTENT_TYPE, "application/toml; charset=utf-8")
-        .body(render_webui_config(&state.public_origin))
+        .body(render_webui_config(
+            &state.public_origin,
+            state.domain.signup_policy(),
+        ))
 }
 
 /// TOML string literal: quotes and backslashes escaped, control characters
@@ -66,7 +71,7 @@ fn toml_string(value: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-fn render_webui_config(public_origin: &str) -> String {
+fn render_webui_config(public_origin: &str, signup: &SignupPolicy) -> String {
     format!(
         r#"# Backend.AI WebUI configuration served by the baigate companion.
 [general]
@@ -74,10 +79,10 @@ apiEndpoint = {endpoint}
 apiEndpointText = "baigate"
 connectionMode = "SESSION"
 siteDescription = "Signed in through baigate"
-signupSupport = false
+signupSupport = {signup_support}
 allowChangeSigninMode = false
-allowAnonymousChangePassword = false
-allowSignupWithoutConfirmation = false
+allowAnonymousChangePassword = {reset}
+allowSignupWithoutConfirmation = {open}
 enableExtendLoginSession = false
 enable2FA = false
 force2FA = false
@@ -96,7 +101,10 @@ proxyURL = ""
 
 [pipeline]
 "#,
-        endpoint = toml_string(public_origin)
+        endpoint = toml_string(public_origin),
+        signup_support = signup.mode != SignupMode::Closed,
+        reset = signup.allow_password_reset,
+        open = signup.mode == SignupMode::Open,
     )
 }
 
@@ -106,7 +114,13 @@ mod tests {
 
     #[test]
     fn webui_config_is_valid_toml_pointing_here() {
-        let text = render_webui_config("http://127.0.0.1:8090");
+        let policy = SignupPolicy {
+            mode: SignupMode::Invite,
+            verify_email: true,
+            verification_lifetime: 3600,
+            allow_password_reset: true,
+        };
+        let text = render_webui_config("http://127.0.0.1:8090", &policy);
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         let general = parsed["general"].as_table().unwrap();
         assert_eq!(
@@ -114,6 +128,15 @@ mod tests {
             Some("http://127.0.0.1:8090")
         );
         assert_eq!(general["connectionMode"].as_str(), Some("SESSION"));
+        assert_eq!(general["signupSupport"].as_bool(), Some(true));
+        assert_eq!(
+            general["allowSignupWithoutConfirmation"].as_bool(),
+            Some(false)
+        );
+        assert_eq!(
+            general["allowAnonymousChangePassword"].as_bool(),
+            Some(true)
+        );
     }
 
     #[test]

@@ -2,15 +2,20 @@
 
 mod body;
 mod client;
+mod cloud;
 pub mod companion;
 mod cors;
+mod documents;
 mod encoded;
 mod func;
 mod headers;
+mod page_text;
+mod pages;
 pub mod problem;
 mod session_token;
 mod webserver;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use poem::http::StatusCode;
@@ -21,6 +26,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, get, handler, post};
 use serde::Serialize;
 use url::Url;
 
+use crate::config::Config;
 use crate::domain::Domain;
 pub use cors::CorsPolicy;
 use problem::{ApiError, render_error};
@@ -36,15 +42,27 @@ pub struct AppState {
     /// Cookies get `Secure` (and answers HSTS) when clients use https.
     pub secure_cookies: bool,
     pub cors: CorsPolicy,
+    /// The administrator's own terms and privacy files, if any.
+    pub documents: DocumentFiles,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFiles {
+    pub terms: Option<PathBuf>,
+    pub privacy: Option<PathBuf>,
 }
 
 impl AppState {
-    pub fn new(domain: Domain, public_url: &Url, allowed_origins: &[String]) -> Self {
+    pub fn new(domain: Domain, public_url: &Url, config: &Config) -> Self {
         let public_origin = public_url.origin().ascii_serialization();
         Self {
-            cors: CorsPolicy::new(allowed_origins, &public_origin),
+            cors: CorsPolicy::new(&config.server.allowed_origins, &public_origin),
             secure_cookies: public_url.scheme() == "https",
             public_origin,
+            documents: DocumentFiles {
+                terms: config.signup.terms_file.clone(),
+                privacy: config.signup.privacy_file.clone(),
+            },
             domain,
         }
     }
@@ -119,6 +137,38 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             "/server/update-password-no-auth",
             post(webserver::update_password_no_auth),
         )
+        .at("/func/auth/signup", post(cloud::signup))
+        .at("/func/auth/update-password", post(cloud::update_password))
+        .at("/func/cloud/ping", get(cloud::cloud_ping))
+        .at(
+            "/func/cloud/send-verification-email",
+            post(cloud::send_verification_email),
+        )
+        .at("/func/cloud/verify-email", post(cloud::verify_email))
+        .at(
+            "/func/cloud/send-password-change-email",
+            post(cloud::send_password_change_email),
+        )
+        .at("/func/cloud/change-password", post(cloud::change_password))
+        .at(
+            "/signup",
+            get(pages::signup_form).post(pages::signup_submit),
+        )
+        .at("/verify-email", get(pages::verify_email))
+        .at("/resend-verification", post(pages::resend_verification))
+        .at(
+            "/forgot-password",
+            get(pages::forgot_form).post(pages::forgot_submit),
+        )
+        .at(
+            "/change-password",
+            get(pages::change_form).post(pages::change_submit),
+        )
+        .at("/terms", get(pages::terms))
+        .at("/privacy", get(pages::privacy))
+        .at("/resources/documents/:name", get(pages::webui_document))
+        .at("/static/baigate.css", get(pages::stylesheet))
+        .at("/static/checklist.js", get(pages::checklist_script))
         .at("/health", get(health))
         .at("/companion/openapi.json", spec)
         .nest("/companion", api)

@@ -11,6 +11,8 @@
 //! the process being killed and the machine losing power.
 
 pub mod audit;
+mod invitations;
+pub mod mailed_tokens;
 mod sessions;
 mod users;
 
@@ -34,6 +36,9 @@ pub enum StoreError {
     /// A unique column already holds this value; names the column.
     #[error("{0} is already taken")]
     Duplicate(&'static str),
+    /// The invitation is unknown, used up, expired, revoked or for another address.
+    #[error("the invitation cannot be used")]
+    InvalidInvitation,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }
@@ -41,7 +46,10 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/0001_init.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_init.sql")),
+        M::up(include_str!("../../migrations/0002_signup.sql")),
+    ])
 }
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use super::{Result, Store, StoreError, unique_violation};
 use crate::clock::UnixTime;
 use crate::model::{AuditEvent, NewUser, User};
 
-const USER_COLUMNS: &str = "id, uuid, email, username, password_hash, role, status, access_key, \
+pub(super) const USER_COLUMNS: &str = "id, uuid, email, username, password_hash, role, status, access_key, \
      created_at, password_changed_at, last_login_at";
 
 /// Reads a user whose columns ([`USER_COLUMNS`] order) start at `at`.
@@ -42,8 +42,10 @@ where
 }
 
 impl Store {
-    /// Stores a new account and its audit event together. A taken email,
-    /// username or access key is [`StoreError::Duplicate`] naming the column.
+    /// Stores a new account with what comes with it, all or nothing: one use
+    /// of its invitation, its email-verification token, its audit event. A
+    /// taken email, username or access key is [`StoreError::Duplicate`]
+    /// naming the column; an unusable invitation is [`StoreError::InvalidInvitation`].
     pub async fn insert_user(&self, user: NewUser, event: AuditEvent) -> Result<User> {
         self.write(move |tx| {
             // A username that is someone else's email (or the reverse) would
@@ -56,12 +58,21 @@ impl Store {
             if crossed && user.username_canonical != user.email_canonical {
                 return Err(StoreError::Duplicate("username_canonical"));
             }
+            let invitation_id = match &user.invitation {
+                Some(claim) => Some(super::invitations::spend(
+                    tx,
+                    &claim.token_hash,
+                    &user.email_canonical,
+                    user.created_at,
+                )?),
+                None => None,
+            };
             let inserted = tx.query_row(
                 &format!(
                     "INSERT INTO users (uuid, email, email_canonical, username, username_canonical, \
                      password_hash, role, status, access_key, secret_key_sealed, created_at, \
-                     password_changed_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) \
+                     password_changed_at, agreed_at, invitation_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13) \
                      RETURNING {USER_COLUMNS}"
                 ),
                 params![
@@ -76,6 +87,8 @@ impl Store {
                     user.access_key,
                     user.secret_key_sealed,
                     user.created_at,
+                    user.agreed_at,
+                    invitation_id,
                 ],
                 first_user,
             );
@@ -87,6 +100,9 @@ impl Store {
                         .unwrap_or(StoreError::Sqlite(e)));
                 }
             };
+            if let Some(token) = &user.verification {
+                super::mailed_tokens::insert(tx, stored.id, token)?;
+            }
             super::audit::insert(
                 tx,
                 &AuditEvent {
@@ -95,6 +111,26 @@ impl Store {
                 },
             )?;
             Ok(stored)
+        })
+        .await
+    }
+
+    pub async fn find_user_by_id(&self, id: i64) -> Result<Option<User>> {
+        self.read(move |conn| {
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?;
+            Ok(stmt.query_row([id], first_user).optional()?)
+        })
+        .await
+    }
+
+    /// Finds the account with this canonical email address.
+    pub async fn find_user_by_email(&self, canonical: String) -> Result<Option<User>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE email_canonical = ?1"
+            ))?;
+            Ok(stmt.query_row([canonical], first_user).optional()?)
         })
         .await
     }
@@ -139,13 +175,15 @@ impl Store {
     }
 
     /// Replaces a password only if it is still the one that was checked
-    /// (`expected_hash`), ends every session of the account, and records the
-    /// event — all or nothing. Returns false when the password changed meanwhile.
+    /// (`expected_hash`), ends every session of the account but `keep_session`,
+    /// and records the event — all or nothing. Returns false when the password
+    /// changed meanwhile.
     pub async fn change_password(
         &self,
         user_id: i64,
         expected_hash: String,
         new_hash: String,
+        keep_session: Option<i64>,
         now: UnixTime,
         event: AuditEvent,
     ) -> Result<bool> {
@@ -158,7 +196,10 @@ impl Store {
             if changed == 0 {
                 return Ok(false);
             }
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
+                params![user_id, keep_session],
+            )?;
             super::audit::insert(tx, &event)?;
             Ok(true)
         })
@@ -202,6 +243,9 @@ mod tests {
             access_key: format!("AK{email}{username}"),
             secret_key_sealed: vec![1, 2, 3],
             created_at: 100,
+            agreed_at: None,
+            invitation: None,
+            verification: None,
         }
     }
 
@@ -294,6 +338,7 @@ mod tests {
                 user.id,
                 "not-the-hash".into(),
                 "new".into(),
+                None,
                 200,
                 event.clone(),
             )
@@ -305,6 +350,7 @@ mod tests {
                 user.id,
                 user.password_hash.clone(),
                 "new".into(),
+                None,
                 200,
                 event,
             )

@@ -52,17 +52,13 @@ impl TestApp {
         adjust(&mut config);
         config.validate().expect("test configuration is valid");
         let clock = ManualClock::starting_at(START);
-        let domain = open_domain(&config, Arc::new(clock.clone()))
-            .await
-            .expect("open the data directory");
         let public_url = config
             .public_url("127.0.0.1:8090".parse().expect("address"))
             .expect("public url");
-        let state = Arc::new(AppState::new(
-            domain.clone(),
-            &public_url,
-            &config.server.allowed_origins,
-        ));
+        let domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
+            .await
+            .expect("open the data directory");
+        let state = Arc::new(AppState::new(domain.clone(), &public_url, &config));
         let client = TestClient::new(app(state).map_to_response().boxed());
         Self {
             client,
