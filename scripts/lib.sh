@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/baigate"
 # The real Backend.AI Python client used by the interoperability tests.
 PY_CLIENT_VENV="$CACHE_DIR/backendai-client-23.9.10"
+# A real SMTP server (aiosmtpd) that the mail tests start on 127.0.0.1.
+SMTP_VENV="$CACHE_DIR/aiosmtpd"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -56,4 +58,15 @@ ensure_py_client() {
     python3 -m venv "$PY_CLIENT_VENV" || { apt_install python3-venv; python3 -m venv "$PY_CLIENT_VENV"; }
     "$PY_CLIENT_VENV/bin/pip" install -q --disable-pip-version-check \
         "backend.ai-client==23.9.10" "yarl==1.9.4"
+}
+
+# aiosmtpd, the SMTP server the tests start and read mail back from.
+ensure_smtp_server() {
+    if [ -x "$SMTP_VENV/bin/aiosmtpd" ]; then return 0; fi
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    say "installing aiosmtpd into $SMTP_VENV"
+    rm -rf "$SMTP_VENV"
+    mkdir -p "$CACHE_DIR"
+    python3 -m venv "$SMTP_VENV" || { apt_install python3-venv; python3 -m venv "$SMTP_VENV"; }
+    "$SMTP_VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==1.4.6"
 }

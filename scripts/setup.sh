@@ -14,6 +14,7 @@ for purpose in "$@"; do
             ensure_wasm_target
             command -v setsid >/dev/null || apt_install util-linux
             ensure_py_client
+            ensure_smtp_server
             ;;
         bench)
             ensure_rust

@@ -16,6 +16,6 @@ say "clippy (wasm32: the shared crate)"
 cargo clippy --locked -p baigate-shared --target wasm32-unknown-unknown -- -D warnings
 
 say "tests"
-BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" cargo test --locked --workspace
+BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" AIOSMTPD_VENV="$SMTP_VENV" cargo test --locked --workspace
 
 say "all checks passed"

@@ -114,7 +114,7 @@ impl Domain {
         }
         if let Err(e) = self
             .mailer
-            .send(&user.email, &self.verification_template(&token), lang)
+            .send(&user.email, &self.verification_template(&token, lang), lang)
             .await
         {
             tracing::warn!(user = %user.uuid, error = %e, "verification mail failed");
@@ -216,7 +216,11 @@ impl Domain {
             tracing::info!(user = %user.uuid, "reset mail skipped: hourly limit reached");
             return Ok(None);
         }
-        let link = format!("{}/change-password?token={token}", self.public_origin);
+        let link = format!(
+            "{}/change-password?token={token}&lang={}",
+            self.public_origin,
+            lang.code()
+        );
         let template = Template::ResetPassword {
             email: user.email.clone(),
             link: link.clone(),

@@ -132,7 +132,7 @@ impl Domain {
                 self.mailer
                     .send(
                         &account.user.email,
-                        &self.verification_template(&token),
+                        &self.verification_template(&token, lang),
                         lang,
                     )
                     .await,
@@ -145,11 +145,13 @@ impl Domain {
         })
     }
 
-    pub(crate) fn verification_template(&self, token: &str) -> Template {
+    /// The verification mail; its link opens the page in the mail's language.
+    pub(crate) fn verification_template(&self, token: &str, lang: Lang) -> Template {
         Template::VerifyEmail {
             link: format!(
-                "{}/verify-email?verification_code={token}",
-                self.public_origin
+                "{}/verify-email?verification_code={token}&lang={}",
+                self.public_origin,
+                lang.code()
             ),
             hours: u64::try_from(self.signup.verification_lifetime / 3600)
                 .unwrap_or(24)

@@ -4,7 +4,7 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, ServerProcess, cli_add_user, command, http, run_cli};
+use crate::support::{PASSWORD, ServerProcess, cli_add_user, command, http, run_cli, run_cli_env};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -291,4 +291,185 @@ fn the_cli_and_the_server_share_a_data_directory() {
     let output = run_cli(&data, &["user", "list", "--json"], "");
     let row: Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     assert!(row["last_login_at"].is_string(), "{row}");
+}
+
+#[test]
+fn invitations_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let output = run_cli(
+        data,
+        &[
+            "invite",
+            "create",
+            "--uses",
+            "3",
+            "--expires",
+            "2d",
+            "--email",
+            "Guest@Example.com",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let token = text
+        .lines()
+        .find_map(|l| l.strip_prefix("token: "))
+        .unwrap();
+    let link = text
+        .lines()
+        .find_map(|l| l.strip_prefix("signup link: "))
+        .unwrap();
+    assert_eq!(token.len(), 43);
+    assert_eq!(link, format!("http://127.0.0.1:8090/signup?token={token}"));
+    assert!(
+        text.contains("3 use(s)") && text.contains("only for guest@example.com"),
+        "{text}"
+    );
+
+    let list = stdout(&run_cli(data, &["invite", "list"], ""));
+    assert!(list.starts_with("ID"), "{list}");
+    assert!(
+        list.contains("usable") && list.contains("0/3") && list.contains("guest@example.com"),
+        "{list}"
+    );
+    assert!(!list.contains(token), "the token is never shown again");
+
+    assert!(
+        run_cli(data, &["invite", "revoke", "1"], "")
+            .status
+            .success()
+    );
+    assert!(stdout(&run_cli(data, &["invite", "list"], "")).contains("revoked"));
+    let again = run_cli(data, &["invite", "revoke", "1"], "");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("no invitation 1"));
+    let bad = run_cli(data, &["invite", "create", "--uses", "0"], "");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("--uses"));
+    let bad = run_cli(data, &["invite", "create", "--expires", "soon"], "");
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+}
+
+#[test]
+fn the_administrators_reset_locks_the_old_password_and_mails_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = ServerProcess::start(&data);
+    cli_add_user(&data, "user@example.com", "alice");
+    let agent = http();
+    let login = |password: &str| -> Value {
+        agent
+            .post(format!("{}/server/login", server.url))
+            .send_json(json!({"username": "alice", "password": password}))
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    };
+    assert_eq!(login(PASSWORD)["authenticated"], true);
+
+    let output = run_cli(
+        &data,
+        &[
+            "user",
+            "reset-password",
+            "ALICE",
+            "--print-link",
+            "--lang",
+            "ko",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("no longer works"), "{text}");
+    assert!(
+        text.contains("the message is in"),
+        "no SMTP: the outbox: {text}"
+    );
+    let link = text
+        .lines()
+        .find_map(|l| {
+            l.split(": ")
+                .nth(1)
+                .filter(|v| v.contains("/change-password?token="))
+        })
+        .unwrap();
+    assert!(
+        link.starts_with("http://127.0.0.1:8090/change-password?token="),
+        "{link}"
+    );
+    let outbox: Vec<_> = std::fs::read_dir(data.join("outbox")).unwrap().collect();
+    assert_eq!(outbox.len(), 1);
+    let eml = std::fs::read_to_string(outbox[0].as_ref().unwrap().path()).unwrap();
+    assert!(eml.contains("To: user@example.com"));
+
+    assert_eq!(
+        login(PASSWORD)["authenticated"],
+        false,
+        "the old password stopped working"
+    );
+    let unknown = run_cli(&data, &["user", "reset-password", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no account has the login name"));
+}
+
+#[test]
+fn send_test_email_through_smtp_the_outbox_or_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let smtp = crate::smtp::SmtpServer::start();
+    let url = smtp.url();
+    let output = run_cli_env(
+        data,
+        &["send-test-email", "--to", "ops@example.com"],
+        "",
+        &[("BAIGATE_MAIL__SMTP_URL", &url)],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Sent to ops@example.com"));
+    let mails = smtp.messages_to("ops@example.com");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("Test message"));
+
+    let output = run_cli(data, &["send-test-email", "--to", "ops@example.com"], "");
+    assert!(output.status.success());
+    assert!(
+        stdout(&output).contains("written to"),
+        "{}",
+        stdout(&output)
+    );
+
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead_url = format!("smtp://127.0.0.1:{dead}");
+    let output = run_cli_env(
+        data,
+        &["send-test-email", "--to", "ops@example.com"],
+        "",
+        &[("BAIGATE_MAIL__SMTP_URL", &dead_url)],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("the test message was not sent")
+            && message.contains(&format!("127.0.0.1:{dead}")),
+        "{message}"
+    );
+    let output = run_cli_env(
+        data,
+        &["send-test-email", "--to", "ops@example.com"],
+        "",
+        &[("BAIGATE_MAIL__SMTP_URL", "ftp://x")],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a bad setting is a configuration error"
+    );
 }

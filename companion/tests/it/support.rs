@@ -100,6 +100,52 @@ impl TestApp {
         Answer::from(self.client.post(path).body_json(body).send().await).await
     }
 
+    /// POSTs a JSON body with an `Accept-Language`.
+    pub async fn post_json_in(&self, path: &str, body: &Value, language: &str) -> Answer {
+        Answer::from(
+            self.client
+                .post(path)
+                .header("Accept-Language", language)
+                .body_json(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Answer::from(self.client.get(path).send().await).await
+    }
+
+    /// POSTs an HTML form, as a browser without JavaScript does.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(fields).expect("form encoding");
+        Answer::from(
+            self.client
+                .post(path)
+                .content_type("application/x-www-form-urlencoded")
+                .header("Origin", "http://127.0.0.1:8090")
+                .body(body)
+                .send()
+                .await,
+        )
+        .await
+    }
+
+    /// Signs up through the JSON API.
+    pub async fn sign_up(&self, body: Value) -> Answer {
+        self.post_json("/func/auth/signup", &body).await
+    }
+
+    /// Issues an invitation; returns its token.
+    pub async fn invitation(&self, uses: i64, lifetime: i64, email: Option<&str>) -> String {
+        self.domain
+            .create_invitation(uses, lifetime, email)
+            .await
+            .expect("create invitation")
+            .token
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Answer {
         self.post_json(
             "/server/login",
@@ -208,7 +254,16 @@ pub fn command(home: &Path) -> Command {
 
 /// Runs a CLI command with `stdin` as input.
 pub fn run_cli(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = command(data_dir)
+    run_cli_env(data_dir, args, stdin, &[])
+}
+
+/// [`run_cli`] with extra environment variables.
+pub fn run_cli_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = command(data_dir);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
