@@ -13,6 +13,7 @@ use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_passw
 use super::tokens::{is_session_token_shaped, new_session_token, token_hash};
 use super::{Domain, DomainError};
 use crate::clock::UnixTime;
+use crate::i18n::Lang;
 use crate::model::{AuditEvent, AuditKind, ClientInfo, NewSession, Session, User, UserStatus};
 
 /// How often a session's last-seen time is written, at most.
@@ -53,6 +54,15 @@ pub enum PasswordChange {
     Refused(LoginRefusal),
     SameAsCurrent,
     Weak(PolicyViolation),
+}
+
+/// How a checked password is replaced.
+#[derive(Debug)]
+pub(crate) struct PasswordReplacement<'a> {
+    pub keep_session: Option<i64>,
+    pub detail: &'a str,
+    pub client: ClientInfo,
+    pub lang: Lang,
 }
 
 /// A session found by its token, with its account.
@@ -144,18 +154,43 @@ impl Domain {
     }
 
     /// Changes a password given the current one (no session needed). Every
-    /// session of the account ends.
+    /// session of the account ends and a notice is mailed.
     pub async fn change_password_with_current(
         &self,
         login_name: &str,
         current: &str,
         new: &str,
         client: ClientInfo,
+        lang: Lang,
     ) -> Result<PasswordChange, DomainError> {
         let user = match self.check_password(login_name, current, &client).await? {
             Ok(user) => user,
             Err(refusal) => return Ok(PasswordChange::Refused(refusal)),
         };
+        self.replace_password(
+            &user,
+            current,
+            new,
+            PasswordReplacement {
+                keep_session: None,
+                detail: "with current password; all sessions ended",
+                client,
+                lang,
+            },
+        )
+        .await
+    }
+
+    /// After the current password was checked: the new one replaces it if it
+    /// differs and meets the policy; the account's sessions but `keep_session`
+    /// end; a notice is mailed.
+    pub(crate) async fn replace_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        replacement: PasswordReplacement<'_>,
+    ) -> Result<PasswordChange, DomainError> {
         let new = normalize_password(new);
         if new == normalize_password(current) {
             return Ok(PasswordChange::SameAsCurrent);
@@ -174,8 +209,8 @@ impl Domain {
             kind: AuditKind::PasswordChanged,
             user_id: Some(user.id),
             identifier: None,
-            client,
-            detail: Some("with current password; all sessions ended".into()),
+            client: replacement.client,
+            detail: Some(replacement.detail.to_owned()),
         };
         let changed = self
             .store
@@ -183,7 +218,7 @@ impl Domain {
                 user.id,
                 user.password_hash.clone(),
                 new_hash,
-                None,
+                replacement.keep_session,
                 now,
                 event,
             )
@@ -193,6 +228,7 @@ impl Domain {
             return Ok(PasswordChange::Refused(LoginRefusal::Mismatch));
         }
         tracing::info!(user = %user.uuid, "password changed; sessions ended");
+        self.notify_password_changed(user, replacement.lang);
         Ok(PasswordChange::Changed { at: now })
     }
 

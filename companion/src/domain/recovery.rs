@@ -8,7 +8,7 @@
 use baigate_shared::identity::{Email, canonical_identifier};
 use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_password};
 
-use super::auth::{LiveSession, PasswordChange};
+use super::auth::{LiveSession, PasswordChange, PasswordReplacement};
 use super::tokens::{is_url_token_shaped, new_url_token, random_bytes, token_hash};
 use super::{Domain, DomainError};
 use crate::clock::{UnixTime, rfc3339};
@@ -315,7 +315,7 @@ impl Domain {
     }
 
     /// Mails the "your password was changed" notice in the background.
-    fn notify_password_changed(&self, user: &User, lang: Lang) {
+    pub(crate) fn notify_password_changed(&self, user: &User, lang: Lang) {
         let mailer = self.mailer.clone();
         let email = user.email.clone();
         let template = Template::PasswordChanged {
@@ -357,39 +357,18 @@ impl Domain {
                 .await?;
             return Ok(PasswordChange::Refused(super::auth::LoginRefusal::Mismatch));
         }
-        let new = normalize_password(new);
-        if new == normalize_password(old) {
-            return Ok(PasswordChange::SameAsCurrent);
-        }
-        let context = PasswordContext {
-            username: Some(&user.username),
-            email: Some(&user.email),
-        };
-        if let Err(violation) = self.policy.validate(&new, context) {
-            return Ok(PasswordChange::Weak(violation));
-        }
-        let new_hash = self.hasher.hash(new).await?;
-        let now = self.now();
-        let changed = self
-            .store
-            .change_password(
-                user.id,
-                user.password_hash.clone(),
-                new_hash,
-                Some(live.session.id),
-                now,
-                AuditEvent {
-                    detail: Some("logged in; other sessions ended".into()),
-                    ..event(AuditKind::PasswordChanged, now, Some(user.id), client)
-                },
-            )
-            .await?;
-        if !changed {
-            return Ok(PasswordChange::Refused(super::auth::LoginRefusal::Mismatch));
-        }
-        tracing::info!(user = %user.uuid, "password changed; other sessions ended");
-        self.notify_password_changed(user, lang);
-        Ok(PasswordChange::Changed { at: now })
+        self.replace_password(
+            user,
+            old,
+            new,
+            PasswordReplacement {
+                keep_session: Some(live.session.id),
+                detail: "logged in; other sessions ended",
+                client,
+                lang,
+            },
+        )
+        .await
     }
 
     /// The administrator's reset: the current password stops working, every

@@ -14,8 +14,9 @@ use poem::http::header::SET_COOKIE;
 use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
+use super::client::{client_info, lang};
 use super::problem::ApiError;
-use super::{AppState, body, client::client_info, json_response, session_token};
+use super::{AppState, body, json_response, session_token};
 use crate::clock::rfc3339;
 use crate::domain::auth::{LoginRefusal, LoginResult, PasswordChange};
 use crate::model::User;
@@ -163,7 +164,7 @@ pub async fn update_password_no_auth(
     let new = required(request.new_password, "new_password")?;
     let outcome = state
         .domain
-        .change_password_with_current(&username, &current, &new, client_info(req))
+        .change_password_with_current(&username, &current, &new, client_info(req), lang(req))
         .await?;
     let answer = match outcome {
         PasswordChange::Changed { at } => UpdatePasswordNoAuthResponse {

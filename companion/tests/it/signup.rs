@@ -523,10 +523,12 @@ async fn resending_says_the_same_for_everyone_and_is_limited() {
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.body, unknown.body);
     }
+    // One at a time, so the last mail carries the last link.
+    app.domain.settle_background().await;
     for _ in 0..6 {
         resend("wait@example.com").await;
+        app.domain.settle_background().await;
     }
-    app.domain.settle_background().await;
     assert!(smtp.messages_to("nobody@example.com").is_empty());
     assert!(smtp.messages_to("done@example.com").is_empty());
     // One at signup, then at most five an hour.
