@@ -20,6 +20,8 @@ use crate::store::{Store, StoreError};
 
 /// How often expired sessions are swept from the database.
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// Counters of unknown login names untouched this long are forgotten.
+const GUARD_IDLE: i64 = 24 * 60 * 60;
 /// How long in-flight requests get to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -124,9 +126,9 @@ pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, Sta
         })?;
     let local_addr = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = config.public_url(local_addr)?;
-    let domain = open_domain(config, clock, &public_url).await?;
+    let domain = open_domain(config, clock.clone(), &public_url).await?;
     let acceptor = TcpAcceptor::from_tokio(listener).map_err(StartError::Serve)?;
-    let state = Arc::new(AppState::new(domain, &public_url, config));
+    let state = Arc::new(AppState::new(domain, &public_url, config, clock));
     Ok(Running {
         local_addr,
         public_url,
@@ -149,7 +151,7 @@ impl Running {
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartError> {
         let domain = self.state.domain.clone();
         domain.hasher().warm_up();
-        let purge = tokio::spawn(purge_expired_sessions(domain));
+        let purge = tokio::spawn(purge_expired(domain, self.state.throttle.clone()));
         let result = Server::new_with_acceptor(self.acceptor)
             .name("baigate")
             .run_with_graceful_shutdown(app(self.state), shutdown, Some(SHUTDOWN_GRACE))
@@ -160,14 +162,21 @@ impl Running {
     }
 }
 
-async fn purge_expired_sessions(domain: Domain) {
+/// Removes what has expired: sessions, idle lockout counters of unknown
+/// names, throttle entries of quiet addresses.
+async fn purge_expired(domain: Domain, throttle: crate::http::throttle::Throttle) {
     let mut ticker = tokio::time::interval(PURGE_INTERVAL);
     loop {
         ticker.tick().await;
-        match domain.store().purge_expired_sessions(domain.now()).await {
+        let now = domain.now();
+        match domain.store().purge_expired_sessions(now).await {
             Ok(0) => {}
             Ok(count) => tracing::debug!(count, "expired sessions removed"),
             Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
         }
+        if let Err(e) = domain.store().purge_guards(now, GUARD_IDLE).await {
+            tracing::warn!(error = %e, "could not remove idle lockout counters");
+        }
+        throttle.forget_idle();
     }
 }

@@ -106,6 +106,11 @@ pub enum UserCommand {
     /// Make the account's password stop working, end its sessions and mail
     /// it a link to choose a new one.
     ResetPassword(ResetPasswordArgs),
+    /// Lift a login lock (or a turned-off password login) from an account.
+    Unlock {
+        /// The account's email or username.
+        user: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +179,8 @@ pub enum CommandError {
     NoSuchInvitation(i64),
     #[error("--lang must be en, ko or ja")]
     Lang,
+    #[error("no account has the login name {0:?}")]
+    NoSuchUser(String),
     #[error("{0}")]
     Account(#[from] AccountError),
     #[error("{0}")]
@@ -406,6 +413,27 @@ pub async fn user_reset_password(
         .map_err(CommandError::Output)?;
     }
     Ok(())
+}
+
+/// `baigate user unlock`
+pub async fn user_unlock(
+    domain: &Domain,
+    user: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (account, was_locked) = domain
+        .unlock(user)
+        .await?
+        .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
+    let message = if was_locked {
+        format!("Unlocked {}: it can log in again.", account.email)
+    } else {
+        format!(
+            "{} was not locked; its failure count is cleared.",
+            account.email
+        )
+    };
+    writeln!(out, "{message}").map_err(CommandError::Output)
 }
 
 /// `baigate send-test-email`

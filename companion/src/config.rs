@@ -43,6 +43,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub password: PasswordConfig,
     pub session: SessionConfig,
+    pub lockout: LockoutConfig,
+    pub throttle: ThrottleConfig,
     pub signup: SignupConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -98,6 +100,30 @@ pub struct ServerConfig {
     /// Origins whose pages may call this server from a browser. An entry ending
     /// in `:*` allows any port of that scheme and host.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names
+    /// the client. Empty: the client is whoever opened the connection.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockoutConfig {
+    /// Failed logins in a row that lock an account (or a login name).
+    pub max_failures: u32,
+    /// How long a lock lasts, from the failure that started it.
+    #[serde(with = "humantime_serde")]
+    pub duration: Duration,
+    /// Failures in a row, across locks, after which password login stays
+    /// off until the password is reset or an administrator unlocks it.
+    pub max_consecutive: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleConfig {
+    /// Credential-checking requests one client IP may make per minute; 0 turns
+    /// the throttle off.
+    pub per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +143,8 @@ pub struct SessionConfig {
     /// …and never later than this after login.
     #[serde(with = "humantime_serde")]
     pub absolute_max: Duration,
+    /// Sessions one account may have at once; a login over it must say `force`.
+    pub max_concurrent: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +163,8 @@ impl Default for Config {
             server: ServerConfig::default(),
             password: PasswordConfig::default(),
             session: SessionConfig::default(),
+            lockout: LockoutConfig::default(),
+            throttle: ThrottleConfig::default(),
             signup: SignupConfig::default(),
             mail: MailConfig::default(),
             log: LogConfig::default(),
@@ -172,6 +202,7 @@ impl Default for ServerConfig {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -190,6 +221,25 @@ impl Default for SessionConfig {
         Self {
             lifetime: Duration::from_secs(60 * 60),
             absolute_max: Duration::from_secs(24 * 60 * 60),
+            max_concurrent: 1,
+        }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        Self {
+            max_failures: 10,
+            duration: Duration::from_secs(20 * 60),
+            max_consecutive: 100,
+        }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            per_ip_per_minute: 60,
         }
     }
 }
@@ -317,6 +367,30 @@ impl Config {
             return Err(ConfigError::new(
                 "session.absolute_max",
                 "must not be shorter than session.lifetime",
+            ));
+        }
+        if self.session.max_concurrent == 0 {
+            return Err(ConfigError::new(
+                "session.max_concurrent",
+                "must be at least 1",
+            ));
+        }
+        if self.lockout.max_failures == 0 {
+            return Err(ConfigError::new(
+                "lockout.max_failures",
+                "must be at least 1",
+            ));
+        }
+        if self.lockout.duration < Duration::from_secs(1) {
+            return Err(ConfigError::new(
+                "lockout.duration",
+                "must be at least 1 second",
+            ));
+        }
+        if self.lockout.max_consecutive < self.lockout.max_failures {
+            return Err(ConfigError::new(
+                "lockout.max_consecutive",
+                "must not be smaller than lockout.max_failures",
             ));
         }
         if self.signup.verification_lifetime < Duration::from_secs(60) {

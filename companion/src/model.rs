@@ -161,6 +161,8 @@ pub struct ClientInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: i64,
+    /// Public id, for listing and ending; not the token.
+    pub public_id: String,
     pub user_id: i64,
     pub created_at: UnixTime,
     pub last_seen_at: UnixTime,
@@ -172,6 +174,7 @@ pub struct Session {
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub token_hash: [u8; 32],
+    pub public_id: String,
     pub user_id: i64,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
@@ -234,6 +237,23 @@ pub struct NewMailedToken {
     pub expires_at: UnixTime,
 }
 
+/// A live session with where it came from, for the account's own list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionDetails {
+    pub session: Session,
+    pub client: ClientInfo,
+}
+
+/// How many sessions a login may leave, and what to do when over.
+#[derive(Debug, Clone)]
+pub struct SessionLimit {
+    pub max: i64,
+    /// End sessions to make room instead of refusing.
+    pub force: bool,
+    /// With `force`: end this session (public id) rather than the oldest.
+    pub end: Option<String>,
+}
+
 /// Kinds of audit event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditKind {
@@ -249,6 +269,10 @@ pub enum AuditKind {
     InvitationCreated,
     InvitationRevoked,
     SessionsEnded,
+    SessionEnded,
+    LoginLocked,
+    LoginUnlocked,
+    LoginDisabled,
 }
 
 impl AuditKind {
@@ -266,6 +290,10 @@ impl AuditKind {
             Self::InvitationCreated => "invitation_created",
             Self::InvitationRevoked => "invitation_revoked",
             Self::SessionsEnded => "sessions_ended",
+            Self::SessionEnded => "session_ended",
+            Self::LoginLocked => "login_locked",
+            Self::LoginUnlocked => "login_unlocked",
+            Self::LoginDisabled => "login_disabled",
         }
     }
 }

@@ -9,4 +9,5 @@ pub mod cloud;
 pub mod identity;
 pub mod password;
 pub mod problem;
+pub mod sessions;
 pub mod webserver;

@@ -174,6 +174,10 @@ pub struct Problem {
     /// Seconds until a lock or limit ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Further members some problems carry (RFC 7807 extension members), such
+    /// as the live sessions of a session-limit refusal.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -184,6 +188,7 @@ impl Problem {
             details: None,
             field: None,
             retry_after: None,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -199,6 +204,12 @@ impl Problem {
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Adds an extension member.
+    pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
         self
     }
 }
@@ -275,6 +286,16 @@ mod tests {
                 "details": "User credential mismatch.",
             })
         );
+        let back: Problem = serde_json::from_value(json).unwrap();
+        assert_eq!(back, problem);
+    }
+
+    #[test]
+    fn extension_members_round_trip() {
+        let problem = Problem::new(ProblemType::ActiveLoginSessionExists, "x")
+            .with_extra("sessions", serde_json::json!([{"id": "a"}]));
+        let json = serde_json::to_value(&problem).unwrap();
+        assert_eq!(json["sessions"][0]["id"], "a");
         let back: Problem = serde_json::from_value(json).unwrap();
         assert_eq!(back, problem);
     }

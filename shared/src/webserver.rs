@@ -35,6 +35,10 @@ pub struct LoginRequest {
     /// Scopes the concurrent-session count to one kind of client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_type_id: Option<String>,
+    /// With `force`: the session to end (an id from the refusal's
+    /// `sessions`), instead of the oldest. baigate only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session: Option<String>,
 }
 
 impl fmt::Debug for LoginRequest {
@@ -46,6 +50,7 @@ impl fmt::Debug for LoginRequest {
             .field("force", &self.force)
             .field("s_token", &self.s_token.as_ref().map(|_| "***"))
             .field("client_type_id", &self.client_type_id)
+            .field("end_session", &self.end_session)
             .finish()
     }
 }

@@ -1,20 +1,28 @@
 //! Password login, session checks, logout and the password change that needs
 //! no session.
 //!
-//! A login name with no account costs one bcrypt verification against a dummy
-//! hash and gets the same refusal as a wrong password, so neither the answer
-//! nor its timing tells whether an account exists. What is wrong with an
-//! account (disabled, unverified) is said only to someone who knows its
-//! password.
+//! Every password check passes the lockout first (see [`super::lockout`]):
+//! a locked account, or login name, is refused before any bcrypt work. A
+//! login name with no account costs one bcrypt verification against a dummy
+//! hash and gets the same refusal as a wrong password, and is locked the same
+//! way, so neither the answer nor its timing tells whether an account exists.
+//! What is wrong with an account (disabled, unverified, at its session limit)
+//! is said only to someone who knows its password.
 
 use baigate_shared::identity::canonical_identifier;
 use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_password};
 
-use super::tokens::{is_session_token_shaped, new_session_token, token_hash};
+use super::lockout::{Admission, admit, guard_key, release};
+use super::tokens::{is_session_token_shaped, new_session_token, random_bytes, token_hash};
 use super::{Domain, DomainError};
-use crate::clock::UnixTime;
+use crate::clock::{UnixTime, rfc3339};
 use crate::i18n::Lang;
-use crate::model::{AuditEvent, AuditKind, ClientInfo, NewSession, Session, User, UserStatus};
+use crate::mail::templates::Template;
+use crate::model::{
+    AuditEvent, AuditKind, ClientInfo, NewSession, Session, SessionDetails, SessionLimit, User,
+    UserStatus,
+};
+use crate::store::sessions::SessionStart;
 
 /// How often a session's last-seen time is written, at most.
 const TOUCH_INTERVAL: i64 = 60;
@@ -39,12 +47,30 @@ pub enum LoginRefusal {
     Inactive,
     /// Right password, email address not yet confirmed.
     NeedsVerification,
+    /// Too many failures in a row: refused unchecked for `retry_after` seconds.
+    Locked { retry_after: i64 },
+    /// Too many failures across locks: password login is off until a reset.
+    PasswordLoginDisabled,
 }
 
 #[derive(Debug)]
 pub enum LoginResult {
     LoggedIn(Box<LoggedIn>),
     Refused(LoginRefusal),
+    /// Right credentials, but the account has as many sessions as it may;
+    /// these are they. Logging in again with `force` ends one.
+    TooManySessions(Vec<SessionDetails>),
+    /// `force` named a session the account does not have.
+    UnknownSession,
+}
+
+/// What a login asks beyond its credentials.
+#[derive(Debug, Clone, Default)]
+pub struct LoginOptions {
+    /// End a session if the account is at its limit.
+    pub force: bool,
+    /// With `force`: which one (public id), instead of the oldest.
+    pub end_session: Option<String>,
 }
 
 /// The outcome of changing a password with the current one.
@@ -73,42 +99,68 @@ pub struct LiveSession {
 }
 
 impl Domain {
-    /// Checks a login name (email or username, any case or width) and password.
+    /// Checks a login name (email or username, any case or width) and
+    /// password, then starts a session within the account's limit.
     pub async fn login(
         &self,
         login_name: &str,
         password: &str,
+        options: LoginOptions,
         client: ClientInfo,
+        lang: Lang,
     ) -> Result<LoginResult, DomainError> {
-        let user = match self.check_password(login_name, password, &client).await? {
+        let user = match self
+            .check_password(login_name, password, &client, lang)
+            .await?
+        {
             Ok(user) => user,
             Err(refusal) => return Ok(LoginResult::Refused(refusal)),
         };
         let now = self.now();
         let (token, hash) = new_session_token()?;
         let (expires_at, absolute_expires_at) = self.sessions.deadlines(now);
-        let session = self
+        let started = self
             .store
             .start_session(
                 NewSession {
                     token_hash: hash,
+                    public_id: hex::encode(random_bytes::<16>()?),
                     user_id: user.id,
                     created_at: now,
                     expires_at,
                     absolute_expires_at,
                     client: client.clone(),
                 },
+                SessionLimit {
+                    max: self.sessions.max_concurrent,
+                    force: options.force,
+                    end: options.end_session,
+                },
                 AuditEvent {
                     at: now,
                     kind: AuditKind::LoginOk,
                     user_id: Some(user.id),
                     identifier: None,
-                    client,
+                    client: client.clone(),
                     detail: None,
                 },
             )
             .await?;
-        tracing::info!(user = %user.uuid, session = session.id, "login succeeded");
+        let session = match started {
+            SessionStart::Started { session, ended } => {
+                if !ended.is_empty() {
+                    tracing::info!(user = %user.uuid, ended = ended.len(), "sessions ended by a forced login");
+                }
+                session
+            }
+            SessionStart::TooMany(live) => {
+                self.record_failure(Some(user.id), None, &client, "session limit reached")
+                    .await?;
+                return Ok(LoginResult::TooManySessions(live));
+            }
+            SessionStart::UnknownSession => return Ok(LoginResult::UnknownSession),
+        };
+        tracing::info!(user = %user.uuid, session = %session.public_id, "login succeeded");
         self.upgrade_hash_if_weak(&user, password).await;
         Ok(LoginResult::LoggedIn(Box::new(LoggedIn {
             token,
@@ -163,7 +215,10 @@ impl Domain {
         client: ClientInfo,
         lang: Lang,
     ) -> Result<PasswordChange, DomainError> {
-        let user = match self.check_password(login_name, current, &client).await? {
+        let user = match self
+            .check_password(login_name, current, &client, lang)
+            .await?
+        {
             Ok(user) => user,
             Err(refusal) => return Ok(PasswordChange::Refused(refusal)),
         };
@@ -232,44 +287,33 @@ impl Domain {
         Ok(PasswordChange::Changed { at: now })
     }
 
-    /// The account whose password this is, or why not. Records failures.
-    async fn check_password(
+    /// The account whose password this is, or why not: the lockout first,
+    /// then bcrypt, then the account's state. Records every failure.
+    pub(crate) async fn check_password(
         &self,
         login_name: &str,
         password: &str,
         client: &ClientInfo,
+        lang: Lang,
     ) -> Result<Result<User, LoginRefusal>, DomainError> {
-        let password = normalize_password(password);
         let canonical = canonical_identifier(login_name);
+        let name = match &canonical {
+            Ok(name) => name.clone(),
+            // Keep what was typed, escaped, so the trail shows the attempt.
+            Err(_) => truncate(format!("{login_name:?}")),
+        };
         let user = match &canonical {
             Ok(name) => self.store.find_user_by_login_name(name.clone()).await?,
             Err(_) => None,
         };
-        let Some(user) = user else {
-            self.hasher.verify_dummy(password).await?;
-            let identifier = match canonical {
-                Ok(name) => name,
-                // Keep what was typed, escaped, so the trail shows the attempt.
-                Err(_) => format!("{login_name:?}"),
-            };
-            self.record_failure(
-                None,
-                Some(truncate(identifier)),
-                client,
-                "unknown login name",
-            )
+        let matched = self
+            .guarded_verify(user.as_ref(), &name, password, client, lang)
             .await?;
-            return Ok(Err(LoginRefusal::Mismatch));
+        let user = match (matched, user) {
+            (Err(refusal), _) => return Ok(Err(refusal)),
+            (Ok(()), Some(user)) => user,
+            (Ok(()), None) => return Ok(Err(LoginRefusal::Mismatch)),
         };
-        if !self
-            .hasher
-            .verify(password, user.password_hash.clone())
-            .await?
-        {
-            self.record_failure(Some(user.id), None, client, "wrong password")
-                .await?;
-            return Ok(Err(LoginRefusal::Mismatch));
-        }
         let refusal = match user.status {
             UserStatus::Active => return Ok(Ok(user)),
             UserStatus::Inactive => (LoginRefusal::Inactive, "account disabled"),
@@ -280,6 +324,144 @@ impl Domain {
         self.record_failure(Some(user.id), None, client, refusal.1)
             .await?;
         Ok(Err(refusal.0))
+    }
+
+    /// Checks `password` against `user` (or a dummy hash when there is no
+    /// account) behind the lockout counter of the account, or of `name`.
+    pub(crate) async fn guarded_verify(
+        &self,
+        user: Option<&User>,
+        name: &str,
+        password: &str,
+        client: &ClientInfo,
+        lang: Lang,
+    ) -> Result<Result<(), LoginRefusal>, DomainError> {
+        let user_id = user.map(|u| u.id);
+        let identifier = user.is_none().then(|| name.to_owned());
+        let key = guard_key(user_id, name);
+        let now = self.now();
+        let policy = self.lockout;
+        let admission = self
+            .store
+            .update_guard(key.clone(), user_id, now, move |state| {
+                admit(state, now, &policy)
+            })
+            .await?;
+        let (starts_lock, disables) = match admission {
+            Admission::Locked { retry_after } => {
+                self.record_failure(user_id, identifier, client, "refused: locked")
+                    .await?;
+                return Ok(Err(LoginRefusal::Locked { retry_after }));
+            }
+            Admission::Disabled => {
+                self.record_failure(user_id, identifier, client, "refused: password login off")
+                    .await?;
+                return Ok(Err(LoginRefusal::PasswordLoginDisabled));
+            }
+            Admission::Admitted {
+                starts_lock,
+                disables,
+            } => (starts_lock, disables),
+        };
+        let password = normalize_password(password);
+        let matched = match user {
+            Some(user) => {
+                self.hasher
+                    .verify(password, user.password_hash.clone())
+                    .await?
+            }
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                false
+            }
+        };
+        if matched {
+            self.store
+                .update_guard(key, user_id, now, |state| (release(state), ()))
+                .await?;
+            return Ok(Ok(()));
+        }
+        let reason = if user.is_some() {
+            "wrong password"
+        } else {
+            "unknown login name"
+        };
+        self.record_failure(user_id, identifier.clone(), client, reason)
+            .await?;
+        if starts_lock || disables {
+            self.lock_started(user, identifier, disables, client, lang)
+                .await?;
+        }
+        Ok(Err(LoginRefusal::Mismatch))
+    }
+
+    /// Records a lock (or password login turned off) and tells the owner.
+    async fn lock_started(
+        &self,
+        user: Option<&User>,
+        identifier: Option<String>,
+        disabled: bool,
+        client: &ClientInfo,
+        lang: Lang,
+    ) -> Result<(), DomainError> {
+        let now = self.now();
+        let until = now.saturating_add(self.lockout.duration);
+        let (kind, detail) = if disabled {
+            (
+                AuditKind::LoginDisabled,
+                format!(
+                    "{} failures in a row: password login off until a reset",
+                    self.lockout.max_consecutive
+                ),
+            )
+        } else {
+            (
+                AuditKind::LoginLocked,
+                format!(
+                    "{} failures in a row: locked until {}",
+                    self.lockout.max_failures,
+                    rfc3339(until)
+                ),
+            )
+        };
+        tracing::warn!(user_id = user.map(|u| u.id), ip = ?client.ip, "{detail}");
+        self.store
+            .record(AuditEvent {
+                at: now,
+                kind,
+                user_id: user.map(|u| u.id),
+                identifier,
+                client: client.clone(),
+                detail: Some(detail),
+            })
+            .await?;
+        let Some(user) = user else {
+            return Ok(());
+        };
+        let email = user.email.clone();
+        let template = if disabled {
+            Template::LoginDisabled {
+                email: email.clone(),
+                failures: u32::try_from(self.lockout.max_consecutive).unwrap_or(u32::MAX),
+            }
+        } else {
+            Template::AccountLocked {
+                email: email.clone(),
+                until: rfc3339(until)
+                    .replace('T', " ")
+                    .trim_end_matches('Z')
+                    .to_owned(),
+                failures: u32::try_from(self.lockout.max_failures).unwrap_or(u32::MAX),
+            }
+        };
+        let mailer = self.mailer.clone();
+        let uuid = user.uuid.clone();
+        self.background.spawn(async move {
+            if let Err(e) = mailer.send(&email, &template, lang).await {
+                tracing::warn!(user = %uuid, error = %e, "lock notice failed");
+            }
+        });
+        Ok(())
     }
 
     async fn record_failure(

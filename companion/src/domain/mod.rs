@@ -7,7 +7,9 @@ pub mod background;
 pub mod hasher;
 pub mod invitations;
 pub mod keys;
+pub mod lockout;
 pub mod recovery;
+pub mod sessions;
 pub mod signup;
 pub mod tokens;
 
@@ -31,11 +33,12 @@ pub enum DomainError {
     Internal(String),
 }
 
-/// How long sessions live, in seconds.
+/// How long sessions live, in seconds, and how many an account may have.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
     pub lifetime: i64,
     pub absolute_max: i64,
+    pub max_concurrent: i64,
 }
 
 impl SessionPolicy {
@@ -44,6 +47,7 @@ impl SessionPolicy {
         Self {
             lifetime: seconds(config.session.lifetime),
             absolute_max: seconds(config.session.absolute_max),
+            max_concurrent: i64::from(config.session.max_concurrent),
         }
     }
 
@@ -86,6 +90,7 @@ pub struct Domain {
     mailer: Mailer,
     policy: PasswordPolicy,
     sessions: SessionPolicy,
+    lockout: lockout::LockoutPolicy,
     signup: SignupPolicy,
     /// `scheme://host[:port]` for links in mails.
     public_origin: String,
@@ -112,6 +117,7 @@ impl Domain {
             mailer: parts.mailer,
             policy: config.password.policy.clone(),
             sessions: SessionPolicy::from_config(config),
+            lockout: lockout::LockoutPolicy::from_config(&config.lockout),
             signup: SignupPolicy::from_config(config),
             public_origin: parts.public_origin.trim_end_matches('/').to_owned(),
             background: background::Background::default(),

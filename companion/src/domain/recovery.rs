@@ -309,6 +309,11 @@ impl Domain {
             .await
             .map_err(DomainError::from)?
             .ok_or(ResetError::InvalidToken)?;
+        // A new password is a fresh start for the lockout too.
+        self.store
+            .clear_guards(user.id, None)
+            .await
+            .map_err(DomainError::from)?;
         tracing::info!(user = %user.uuid, "password reset; sessions ended");
         self.notify_password_changed(&user, lang);
         Ok(user)
@@ -344,18 +349,12 @@ impl Domain {
         lang: Lang,
     ) -> Result<PasswordChange, DomainError> {
         let user = &live.user;
-        if !self
-            .hasher
-            .verify(normalize_password(old), user.password_hash.clone())
+        // A stolen session must not become a way to guess the password.
+        if let Err(refusal) = self
+            .guarded_verify(Some(user), &user.username, old, &client, lang)
             .await?
         {
-            self.store
-                .record(AuditEvent {
-                    detail: Some("password change: wrong current password".into()),
-                    ..event(AuditKind::LoginFailed, self.now(), Some(user.id), client)
-                })
-                .await?;
-            return Ok(PasswordChange::Refused(super::auth::LoginRefusal::Mismatch));
+            return Ok(PasswordChange::Refused(refusal));
         }
         self.replace_password(
             user,
@@ -407,6 +406,10 @@ impl Domain {
                     ..event(AuditKind::PasswordReset, now, Some(user.id), client.clone())
                 },
             )
+            .await
+            .map_err(DomainError::from)?;
+        self.store
+            .clear_guards(user.id, None)
             .await
             .map_err(DomainError::from)?;
         let (link, delivery) = self

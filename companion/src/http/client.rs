@@ -1,19 +1,103 @@
-//! Who is asking: the client's IP and user agent, for sessions and the audit.
+//! Who is asking: the client's IP (from the socket, or from `X-Forwarded-For`
+//! when the socket is a trusted proxy), user agent and language.
 
-use poem::Request;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
 use poem::http::header::USER_AGENT;
+use poem::{Endpoint, Middleware, Request, Result};
 
+use crate::i18n::Lang;
 use crate::model::ClientInfo;
 
 /// Longest user agent kept.
 const USER_AGENT_MAX: usize = 256;
 
-/// The peer's IP, from the socket. (Proxies are not trusted by default.)
+/// The client's address, worked out once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Which peers may tell us the client's address.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+impl TrustedProxies {
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind `peer`: the peer itself unless it is a trusted proxy;
+    /// then, in `X-Forwarded-For`, the nearest address that is not a trusted
+    /// proxy (addresses further left could be made up by the client).
+    pub fn client_of(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let Some(header) = forwarded_for else {
+            return peer;
+        };
+        let hops: Vec<IpAddr> = header
+            .split(',')
+            .filter_map(|hop| hop.trim().parse().ok())
+            .collect();
+        hops.iter()
+            .rev()
+            .find(|ip| !self.trusts(**ip))
+            .or_else(|| hops.first())
+            .copied()
+            .unwrap_or(peer)
+    }
+}
+
+/// Middleware that stores [`ClientIp`] in every request.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Arc<TrustedProxies>);
+
+impl<E: Endpoint> Middleware<E> for ClientAddress {
+    type Output = ClientAddressEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ClientAddressEndpoint {
+            inner,
+            proxies: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ClientAddressEndpoint<E> {
+    inner: E,
+    proxies: Arc<TrustedProxies>,
+}
+
+impl<E: Endpoint> Endpoint for ClientAddressEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        if let Some(peer) = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_canonical())
+        {
+            let forwarded = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok());
+            let client = self.proxies.client_of(peer, forwarded);
+            req.extensions_mut().insert(ClientIp(client));
+        }
+        self.inner.call(req).await
+    }
+}
+
+/// The client's address, if the request came over a socket.
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions().get::<ClientIp>().map(|ip| ip.0)
+}
+
+/// Who made the request, for sessions and the audit.
 pub fn client_info(req: &Request) -> ClientInfo {
-    let ip = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(|addr| addr.ip().to_canonical().to_string());
     let user_agent = req
         .headers()
         .get(USER_AGENT)
@@ -25,13 +109,15 @@ pub fn client_info(req: &Request) -> ClientInfo {
                 .collect::<String>()
         })
         .filter(|ua| !ua.is_empty());
-    ClientInfo { ip, user_agent }
+    ClientInfo {
+        ip: client_ip(req).map(|ip| ip.to_string()),
+        user_agent,
+    }
 }
 
 /// The language for mails and pages: `?lang=` first (pages), then
 /// `Accept-Language`.
-pub fn lang(req: &Request) -> crate::i18n::Lang {
-    use crate::i18n::Lang;
+pub fn lang(req: &Request) -> Lang {
     let from_query = req.uri().query().and_then(|query| {
         query
             .split('&')
@@ -45,4 +131,47 @@ pub fn lang(req: &Request) -> crate::i18n::Lang {
             .and_then(|v| v.to_str().ok())
             .map_or(Lang::En, Lang::from_accept_language)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let none = TrustedProxies::default();
+        assert_eq!(
+            none.client_of(ip("10.0.0.1"), Some("1.2.3.4")),
+            ip("10.0.0.1")
+        );
+
+        let proxies = TrustedProxies(vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "127.0.0.1/32".parse().unwrap(),
+        ]);
+        let cases = [
+            ("127.0.0.1", Some("203.0.113.7"), "203.0.113.7"),
+            // The client can prepend anything; the nearest untrusted hop counts.
+            (
+                "127.0.0.1",
+                Some("6.6.6.6, 203.0.113.7, 10.1.2.3"),
+                "203.0.113.7",
+            ),
+            ("127.0.0.1", None, "127.0.0.1"),
+            ("127.0.0.1", Some("garbage"), "127.0.0.1"),
+            ("127.0.0.1", Some("10.1.1.1, 10.2.2.2"), "10.1.1.1"),
+            ("192.0.2.1", Some("203.0.113.7"), "192.0.2.1"),
+        ];
+        for (peer, header, expected) in cases {
+            assert_eq!(
+                proxies.client_of(ip(peer), header),
+                ip(expected),
+                "{peer} {header:?}"
+            );
+        }
+    }
 }

@@ -308,12 +308,15 @@ pub(crate) async fn require_session(
         Some(token) => state.domain.live_session(&token).await?,
         None => None,
     };
-    live.ok_or_else(|| {
-        ApiError::Problem(
-            StatusCode::UNAUTHORIZED,
-            Problem::new(ProblemType::AuthFailed, "Unauthorized access"),
-        )
-    })
+    live.ok_or_else(unauthorized)
+}
+
+/// Backend.AI's answer to a request that needs a session and has none.
+pub(crate) fn unauthorized() -> ApiError {
+    ApiError::Problem(
+        StatusCode::UNAUTHORIZED,
+        Problem::new(ProblemType::AuthFailed, "Unauthorized access"),
+    )
 }
 
 /// `POST /func/auth/update-password`: the logged-in account's own password.
@@ -342,6 +345,11 @@ pub async fn update_password(
         .await?;
     match outcome {
         PasswordChange::Changed { .. } => Ok(json_response(StatusCode::OK, &serde_json::json!({}))),
+        PasswordChange::Refused(
+            refusal @ (LoginRefusal::Locked { .. } | LoginRefusal::PasswordLoginDisabled),
+        ) => Err(super::webserver::refusal_problem(refusal)
+            .err()
+            .unwrap_or_else(unauthorized)),
         PasswordChange::Refused(
             LoginRefusal::Mismatch | LoginRefusal::Inactive | LoginRefusal::NeedsVerification,
         ) => Err(problem(

@@ -13,6 +13,7 @@ mod page_text;
 mod pages;
 pub mod problem;
 mod session_token;
+pub mod throttle;
 mod webserver;
 
 use std::path::PathBuf;
@@ -26,10 +27,13 @@ use poem::{Endpoint, EndpointExt, Response, Route, get, handler, post};
 use serde::Serialize;
 use url::Url;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Domain;
+use client::{ClientAddress, TrustedProxies};
 pub use cors::CorsPolicy;
 use problem::{ApiError, render_error};
+use throttle::Throttle;
 
 pub use func::{API_VERSION, MANAGER_VERSION};
 
@@ -44,6 +48,9 @@ pub struct AppState {
     pub cors: CorsPolicy,
     /// The administrator's own terms and privacy files, if any.
     pub documents: DocumentFiles,
+    /// The per-client-IP limit on credential-checking routes.
+    pub throttle: Throttle,
+    pub trusted_proxies: Arc<TrustedProxies>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -53,9 +60,11 @@ pub struct DocumentFiles {
 }
 
 impl AppState {
-    pub fn new(domain: Domain, public_url: &Url, config: &Config) -> Self {
+    pub fn new(domain: Domain, public_url: &Url, config: &Config, clock: Arc<dyn Clock>) -> Self {
         let public_origin = public_url.origin().ascii_serialization();
         Self {
+            throttle: Throttle::new(config.throttle.per_ip_per_minute, clock),
+            trusted_proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             cors: CorsPolicy::new(&config.server.allowed_origins, &public_origin),
             secure_cookies: public_url.scheme() == "https",
             public_origin,
@@ -115,19 +124,25 @@ async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = companion::service(
         companion::CompanionApi {
-            password_policy: state.domain.password_policy().clone(),
+            state: state.clone(),
         },
         &state.public_origin,
     );
     let spec = api.spec_endpoint();
     let hsts = state.secure_cookies;
     let cors = cors::Cors(Arc::new(state.cors.clone()));
+    let client_address = ClientAddress(state.trusted_proxies.clone());
+    // Every route that checks a credential or sends mail goes through it.
+    let throttled = state.throttle.clone();
     Route::new()
         .at("/func", get(func::version))
         .at("/func/", get(func::version))
         .at("/func/ping", get(func::ping))
         .at("/config.toml", get(func::webui_config))
-        .at("/server/login", post(webserver::login))
+        .at(
+            "/server/login",
+            post(webserver::login).with(throttled.clone()),
+        )
         .at(
             "/server/login-check",
             post(webserver::login_check).get(webserver::login_check),
@@ -135,34 +150,56 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/server/logout", post(webserver::logout))
         .at(
             "/server/update-password-no-auth",
-            post(webserver::update_password_no_auth),
+            post(webserver::update_password_no_auth).with(throttled.clone()),
         )
-        .at("/func/auth/signup", post(cloud::signup))
-        .at("/func/auth/update-password", post(cloud::update_password))
+        .at(
+            "/server/extend-login-session",
+            post(webserver::extend_login_session),
+        )
+        .at(
+            "/func/auth/signup",
+            post(cloud::signup).with(throttled.clone()),
+        )
+        .at(
+            "/func/auth/update-password",
+            post(cloud::update_password).with(throttled.clone()),
+        )
         .at("/func/cloud/ping", get(cloud::cloud_ping))
         .at(
             "/func/cloud/send-verification-email",
-            post(cloud::send_verification_email),
+            post(cloud::send_verification_email).with(throttled.clone()),
         )
-        .at("/func/cloud/verify-email", post(cloud::verify_email))
+        .at(
+            "/func/cloud/verify-email",
+            post(cloud::verify_email).with(throttled.clone()),
+        )
         .at(
             "/func/cloud/send-password-change-email",
-            post(cloud::send_password_change_email),
+            post(cloud::send_password_change_email).with(throttled.clone()),
         )
-        .at("/func/cloud/change-password", post(cloud::change_password))
+        .at(
+            "/func/cloud/change-password",
+            post(cloud::change_password).with(throttled.clone()),
+        )
         .at(
             "/signup",
-            get(pages::signup_form).post(pages::signup_submit),
+            get(pages::signup_form).post(pages::signup_submit.with(throttled.clone())),
         )
-        .at("/verify-email", get(pages::verify_email))
-        .at("/resend-verification", post(pages::resend_verification))
+        .at(
+            "/verify-email",
+            get(pages::verify_email.with(throttled.clone())),
+        )
+        .at(
+            "/resend-verification",
+            post(pages::resend_verification.with(throttled.clone())),
+        )
         .at(
             "/forgot-password",
-            get(pages::forgot_form).post(pages::forgot_submit),
+            get(pages::forgot_form).post(pages::forgot_submit.with(throttled.clone())),
         )
         .at(
             "/change-password",
-            get(pages::change_form).post(pages::change_submit),
+            get(pages::change_form).post(pages::change_submit.with(throttled)),
         )
         .at("/terms", get(pages::terms))
         .at("/privacy", get(pages::privacy))
@@ -176,6 +213,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .catch_all_error(render_error)
         .with(cors)
         .with(headers::SecurityHeaders { hsts })
+        .with(client_address)
         .with(CatchPanic::new().with_handler(|_| {
             poem::IntoResponse::into_response(ApiError::Internal("a handler panicked".into()))
         }))

@@ -18,8 +18,9 @@ use super::client::{client_info, lang};
 use super::problem::ApiError;
 use super::{AppState, body, json_response, session_token};
 use crate::clock::rfc3339;
-use crate::domain::auth::{LoginRefusal, LoginResult, PasswordChange};
-use crate::model::User;
+use crate::domain::auth::{LoginOptions, LoginRefusal, LoginResult, PasswordChange};
+use crate::model::{SessionDetails, User};
+use baigate_shared::sessions::{ExtendResponse, SessionSummary};
 
 fn account_info(user: &User) -> AccountInfo {
     AccountInfo {
@@ -29,14 +30,56 @@ fn account_info(user: &User) -> AccountInfo {
     }
 }
 
-/// The problem a refused login shows, in Backend.AI's words.
-fn refusal_problem(refusal: LoginRefusal) -> Problem {
+/// How a refused login is answered: a lock is a 429 of its own (as Backend.AI
+/// answers it); anything else is a problem for the `data` member of an HTTP
+/// 200, in Backend.AI's words.
+pub(crate) fn refusal_problem(refusal: LoginRefusal) -> Result<Problem, ApiError> {
     let details = match refusal {
+        LoginRefusal::Locked { retry_after } => {
+            let minutes = (retry_after + 59) / 60;
+            return Err(ApiError::Problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                Problem::new(ProblemType::TooManyRequests, "Too many failed login attempts")
+                    .with_details(format!(
+                        "Login is locked after too many failures in a row. Try again in {minutes} minute(s)."
+                    ))
+                    .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
+            ));
+        }
+        LoginRefusal::PasswordLoginDisabled => {
+            return Err(ApiError::Problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                Problem::new(
+                    ProblemType::TooManyRequests,
+                    "Too many failed login attempts",
+                )
+                .with_details(
+                    "Password login is off after too many failures in a row. Choose a new \
+                         password with \"Forgot password?\", or ask an administrator to unlock it.",
+                ),
+            ));
+        }
         LoginRefusal::Mismatch => "User credential mismatch.",
         LoginRefusal::Inactive => "This account has been disabled. Contact your administrator.",
         LoginRefusal::NeedsVerification => "This account needs email verification.",
     };
-    Problem::new(ProblemType::AuthFailed, "Credential/signature mismatch.").with_details(details)
+    Ok(
+        Problem::new(ProblemType::AuthFailed, "Credential/signature mismatch.")
+            .with_details(details),
+    )
+}
+
+/// The summary of a session a client may see.
+pub(crate) fn session_summary(details: &SessionDetails, current: Option<i64>) -> SessionSummary {
+    SessionSummary {
+        id: details.session.public_id.clone(),
+        created_at: rfc3339(details.session.created_at),
+        last_seen_at: rfc3339(details.session.last_seen_at),
+        expires_at: rfc3339(details.session.expires_at),
+        ip: details.client.ip.clone(),
+        user_agent: details.client.user_agent.clone(),
+        current: current == Some(details.session.id),
+    }
 }
 
 /// Takes a required, non-empty field.
@@ -64,11 +107,15 @@ pub async fn login(
     let request: LoginRequest = body::read_json(req, body, &state.public_origin).await?;
     let username = required(request.username, "username")?;
     let password = required(request.password, "password")?;
-    match state
+    let options = LoginOptions {
+        force: request.force.unwrap_or(false),
+        end_session: request.end_session.filter(|id| !id.is_empty()),
+    };
+    let outcome = state
         .domain
-        .login(&username, &password, client_info(req))
-        .await?
-    {
+        .login(&username, &password, options, client_info(req), lang(req))
+        .await?;
+    match outcome {
         LoginResult::LoggedIn(login) => {
             let answer = LoginResponse {
                 authenticated: true,
@@ -91,8 +138,31 @@ pub async fn login(
             StatusCode::OK,
             &LoginResponse {
                 authenticated: false,
-                data: LoginData::Problem(refusal_problem(refusal)),
+                data: LoginData::Problem(refusal_problem(refusal)?),
             },
+        )),
+        LoginResult::TooManySessions(live) => {
+            let sessions: Vec<SessionSummary> =
+                live.iter().map(|d| session_summary(d, None)).collect();
+            let problem = Problem::new(
+                ProblemType::ActiveLoginSessionExists,
+                "Too many concurrent login sessions for this user.",
+            )
+            .with_extra(
+                "sessions",
+                serde_json::to_value(sessions).unwrap_or_default(),
+            );
+            Ok(json_response(
+                StatusCode::OK,
+                &LoginResponse {
+                    authenticated: false,
+                    data: LoginData::Problem(problem),
+                },
+            ))
+        }
+        LoginResult::UnknownSession => Err(ApiError::field(
+            "end_session",
+            "No session with this id is live on the account.",
         )),
     }
 }
@@ -172,7 +242,7 @@ pub async fn update_password_no_auth(
             password_changed_at: Some(rfc3339(at)),
         },
         PasswordChange::Refused(refusal) => UpdatePasswordNoAuthResponse {
-            data: Some(refusal_problem(refusal)),
+            data: Some(refusal_problem(refusal)?),
             password_changed_at: None,
         },
         PasswordChange::SameAsCurrent => UpdatePasswordNoAuthResponse {
@@ -198,4 +268,26 @@ pub async fn update_password_no_auth(
         },
     };
     Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// `POST /server/extend-login-session`: the session lasts a full lifetime
+/// from now (never past its absolute limit).
+#[handler]
+pub async fn extend_login_session(
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+) -> Result<Response, ApiError> {
+    let live = super::cloud::require_session(req, state).await?;
+    let expires = state
+        .domain
+        .extend_session(&live)
+        .await?
+        .ok_or_else(super::cloud::unauthorized)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &ExtendResponse {
+            status: 201,
+            expires: rfc3339(expires),
+        },
+    ))
 }

@@ -24,6 +24,10 @@ pub enum Template {
         until: String,
         failures: u32,
     },
+    LoginDisabled {
+        email: String,
+        failures: u32,
+    },
     Test,
 }
 
@@ -197,6 +201,38 @@ fn parts(template: &Template, lang: Lang, server: &str) -> Parts {
                 after: Vec::new(),
             }
         }
+        Template::LoginDisabled { email, failures } => {
+            let failures = failures.to_string();
+            let v = [
+                ("server", server),
+                ("email", email.as_str()),
+                ("failures", failures.as_str()),
+            ];
+            let (subject, first, second) = match lang {
+                Lang::En => (
+                    "Password login to your account is off",
+                    "After {failures} failed login attempts in a row, password login to your account {email} at {server} has been turned off.",
+                    "To turn it back on, choose a new password with \"Forgot password?\", or ask your administrator to unlock the account.",
+                ),
+                Lang::Ko => (
+                    "계정의 비밀번호 로그인이 중지되었습니다",
+                    "로그인에 {failures}번 연속으로 실패하여 {server}의 {email} 계정에 대한 비밀번호 로그인이 중지되었습니다.",
+                    "다시 사용하려면 \"비밀번호를 잊으셨나요?\"로 새 비밀번호를 정하거나, 관리자에게 계정 잠금 해제를 요청해 주세요.",
+                ),
+                Lang::Ja => (
+                    "アカウントへのパスワードログインを停止しました",
+                    "ログインに {failures} 回続けて失敗したため、{server} のアカウント {email} へのパスワードログインを停止しました。",
+                    "再び使えるようにするには、「パスワードをお忘れですか？」から新しいパスワードを設定するか、管理者にロックの解除を依頼してください。",
+                ),
+            };
+            Parts {
+                subject: subject.to_owned(),
+                greeting,
+                before: vec![fill(first, &v), fill(second, &v)],
+                button: None,
+                after: Vec::new(),
+            }
+        }
         Template::Test => {
             let v = [("server", server)];
             let (subject, line) = match lang {
@@ -323,6 +359,10 @@ mod tests {
                 email: "user@example.com".into(),
                 until: "2026-11-22 08:20".into(),
                 failures: 10,
+            },
+            Template::LoginDisabled {
+                email: "user@example.com".into(),
+                failures: 100,
             },
             Template::Test,
         ]

@@ -11,9 +11,10 @@
 //! the process being killed and the machine losing power.
 
 pub mod audit;
+pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
-mod sessions;
+pub mod sessions;
 mod users;
 
 use std::path::Path;
@@ -49,6 +50,9 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_init.sql")),
         M::up(include_str!("../../migrations/0002_signup.sql")),
+        M::up(include_str!(
+            "../../migrations/0003_lockout_and_sessions.sql"
+        )),
     ])
 }
 

@@ -1,35 +1,127 @@
-//! Login sessions, looked up by the SHA-256 of their token.
+//! Login sessions, looked up by the SHA-256 of their token. Starting one
+//! checks the account's session limit in the same transaction, so racing
+//! logins can never leave more sessions than allowed.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::users::user_from_row;
 use super::{Result, Store};
 use crate::clock::UnixTime;
-use crate::model::{AuditEvent, NewSession, Session, User};
+use crate::model::{
+    AuditEvent, AuditKind, ClientInfo, NewSession, Session, SessionDetails, SessionLimit, User,
+};
 
-fn session_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<Session> {
+const SESSION_COLUMNS: &str = "s.id, s.public_id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at";
+
+fn session_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Session> {
     Ok(Session {
-        id: row.get(offset)?,
-        user_id: row.get(offset + 1)?,
-        created_at: row.get(offset + 2)?,
-        last_seen_at: row.get(offset + 3)?,
-        expires_at: row.get(offset + 4)?,
-        absolute_expires_at: row.get(offset + 5)?,
+        id: row.get(at)?,
+        public_id: row.get(at + 1)?,
+        user_id: row.get(at + 2)?,
+        created_at: row.get(at + 3)?,
+        last_seen_at: row.get(at + 4)?,
+        expires_at: row.get(at + 5)?,
+        absolute_expires_at: row.get(at + 6)?,
     })
 }
 
+fn details_from_row(row: &Row<'_>) -> rusqlite::Result<SessionDetails> {
+    Ok(SessionDetails {
+        session: session_from_row(row, 0)?,
+        client: ClientInfo {
+            ip: row.get(7)?,
+            user_agent: row.get(8)?,
+        },
+    })
+}
+
+/// What starting a session did.
+#[derive(Debug)]
+pub enum SessionStart {
+    Started {
+        session: Session,
+        /// Sessions ended to make room.
+        ended: Vec<Session>,
+    },
+    /// The account is at its limit and the login did not say `force`.
+    TooMany(Vec<SessionDetails>),
+    /// `end` named no live session of this account.
+    UnknownSession,
+}
+
+fn live_sessions(
+    conn: &rusqlite::Connection,
+    user_id: i64,
+    now: UnixTime,
+) -> rusqlite::Result<Vec<SessionDetails>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS}, s.client_ip, s.user_agent FROM sessions s \
+         WHERE s.user_id = ?1 AND s.expires_at > ?2 AND s.absolute_expires_at > ?2 \
+         ORDER BY s.created_at, s.id"
+    ))?;
+    stmt.query_map(params![user_id, now], details_from_row)?
+        .collect()
+}
+
+fn end(tx: &Transaction<'_>, session: &Session, event: &AuditEvent, why: &str) -> Result<()> {
+    tx.execute("DELETE FROM sessions WHERE id = ?1", [session.id])?;
+    super::audit::insert(
+        tx,
+        &AuditEvent {
+            kind: AuditKind::SessionEnded,
+            user_id: Some(session.user_id),
+            detail: Some(format!("{why} (session {})", session.public_id)),
+            ..event.clone()
+        },
+    )?;
+    Ok(())
+}
+
 impl Store {
-    /// Stores a new session for a successful login, notes the login time and
-    /// records the event, in one transaction.
-    pub async fn start_session(&self, session: NewSession, event: AuditEvent) -> Result<Session> {
+    /// Starts a session for a successful login unless the account is at its
+    /// limit: then, with `force`, ends the chosen or oldest sessions first.
+    /// Notes the login time and records the event — all in one transaction.
+    pub async fn start_session(
+        &self,
+        session: NewSession,
+        limit: SessionLimit,
+        event: AuditEvent,
+    ) -> Result<SessionStart> {
         self.write(move |tx| {
+            let now = session.created_at;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND (expires_at <= ?2 OR absolute_expires_at <= ?2)",
+                params![session.user_id, now],
+            )?;
+            let mut live = live_sessions(tx, session.user_id, now)?;
+            let mut ended = Vec::new();
+            if live.len() as i64 >= limit.max {
+                if !limit.force {
+                    return Ok(SessionStart::TooMany(live));
+                }
+                if let Some(chosen) = &limit.end {
+                    let Some(index) = live.iter().position(|d| &d.session.public_id == chosen) else {
+                        return Ok(SessionStart::UnknownSession);
+                    };
+                    let removed = live.remove(index);
+                    end(tx, &removed.session, &event, "ended by a new login")?;
+                    ended.push(removed.session);
+                }
+                // Then the oldest, until the new one fits.
+                while live.len() as i64 >= limit.max {
+                    let oldest = live.remove(0);
+                    end(tx, &oldest.session, &event, "ended by a new login")?;
+                    ended.push(oldest.session);
+                }
+            }
             let stored = tx.query_row(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, \
-                 absolute_expires_at, client_ip, user_agent) \
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7) \
-                 RETURNING id, user_id, created_at, last_seen_at, expires_at, absolute_expires_at",
+                "INSERT INTO sessions (token_hash, public_id, user_id, created_at, last_seen_at, \
+                 expires_at, absolute_expires_at, client_ip, user_agent) \
+                 VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8) \
+                 RETURNING id, public_id, user_id, created_at, last_seen_at, expires_at, absolute_expires_at",
                 params![
                     session.token_hash.as_slice(),
+                    session.public_id,
                     session.user_id,
                     session.created_at,
                     session.expires_at,
@@ -41,10 +133,13 @@ impl Store {
             )?;
             tx.execute(
                 "UPDATE users SET last_login_at = ?1 WHERE id = ?2",
-                params![session.created_at, session.user_id],
+                params![now, session.user_id],
             )?;
             super::audit::insert(tx, &event)?;
-            Ok(stored)
+            Ok(SessionStart::Started {
+                session: stored,
+                ended,
+            })
         })
         .await
     }
@@ -57,25 +152,28 @@ impl Store {
         now: UnixTime,
     ) -> Result<Option<(Session, User)>> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, \
-                 s.absolute_expires_at, \
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS}, \
                  u.id, u.uuid, u.email, u.username, u.password_hash, u.role, u.status, \
                  u.access_key, u.created_at, u.password_changed_at, u.last_login_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.absolute_expires_at > ?2 \
-                 AND u.status = 'active'",
-            )?;
+                 AND u.status = 'active'"
+            ))?;
             let found = stmt
                 .query_row(params![token_hash.as_slice(), now], |row| {
-                    let session = session_from_row(row, 0)?;
-                    let user = user_from_row(row, 6)?;
-                    Ok((session, user))
+                    Ok((session_from_row(row, 0)?, user_from_row(row, 7)?))
                 })
                 .optional()?;
             Ok(found)
         })
         .await
+    }
+
+    /// The live sessions of an account, oldest first.
+    pub async fn list_sessions(&self, user_id: i64, now: UnixTime) -> Result<Vec<SessionDetails>> {
+        self.read(move |conn| Ok(live_sessions(conn, user_id, now)?))
+            .await
     }
 
     /// Notes activity on a session (callers limit how often).
@@ -86,6 +184,28 @@ impl Store {
                 params![now, session_id],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Moves a live session's end to `now + lifetime`, never past its
+    /// absolute limit. Returns the new end, or `None` if it had already ended.
+    pub async fn extend_session(
+        &self,
+        session_id: i64,
+        now: UnixTime,
+        lifetime: i64,
+    ) -> Result<Option<UnixTime>> {
+        self.write(move |tx| {
+            Ok(tx
+                .query_row(
+                    "UPDATE sessions SET expires_at = min(?1, absolute_expires_at), last_seen_at = ?2 \
+                     WHERE id = ?3 AND expires_at > ?2 AND absolute_expires_at > ?2 \
+                     RETURNING expires_at",
+                    params![now.saturating_add(lifetime), now, session_id],
+                    |row| row.get(0),
+                )
+                .optional()?)
         })
         .await
     }
@@ -119,6 +239,33 @@ impl Store {
         .await
     }
 
+    /// Ends one session of an account by its public id; false when the
+    /// account has no such session.
+    pub async fn end_session_by_public_id(
+        &self,
+        user_id: i64,
+        public_id: String,
+        event: AuditEvent,
+    ) -> Result<bool> {
+        self.write(move |tx| {
+            let found = tx
+                .query_row(
+                    &format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = ?1 AND s.public_id = ?2"),
+                    params![user_id, public_id],
+                    |row| session_from_row(row, 0),
+                )
+                .optional()?;
+            match found {
+                Some(session) => {
+                    end(tx, &session, &event, "ended by its account")?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })
+        .await
+    }
+
     /// Deletes sessions that have expired; returns how many.
     pub async fn purge_expired_sessions(&self, now: UnixTime) -> Result<usize> {
         self.write(move |tx| {
@@ -130,7 +277,7 @@ impl Store {
         .await
     }
 
-    /// Live sessions of one account (for tests and, later, the session list).
+    /// Live sessions of one account.
     pub async fn count_live_sessions(&self, user_id: i64, now: UnixTime) -> Result<i64> {
         self.read(move |conn| {
             Ok(conn.query_row(

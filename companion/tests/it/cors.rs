@@ -25,7 +25,7 @@ async fn preflight(app: &TestApp, origin: &str) -> Answer {
 
 #[tokio::test]
 async fn allowed_origins_are_echoed_exactly_with_credentials() {
-    let app = TestApp::new().await;
+    let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     for origin in [EXTENSION, "http://127.0.0.1:8080", "http://localhost:3000"] {
         let answer = preflight(&app, origin).await;

@@ -38,7 +38,7 @@ async fn login_answers_like_backend_ai_with_cookie_and_header() {
 
 #[tokio::test]
 async fn every_alias_of_an_account_logs_in() {
-    let app = TestApp::new().await;
+    let app = TestApp::multi_session().await;
     app.add_user("Alice.Kim@Example.com", Some("alice")).await;
     for name in [
         "alice",
@@ -163,7 +163,7 @@ async fn missing_or_empty_fields_are_400_in_backend_ai_words() {
 
 #[tokio::test]
 async fn a_logged_in_session_cannot_log_in_again() {
-    let app = TestApp::new().await;
+    let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     let token = app.session("alice", PASSWORD).await;
     let answer = Answer::from(
@@ -289,7 +289,7 @@ async fn sessions_expire_after_their_lifetime_and_absolute_limit() {
 
 #[tokio::test]
 async fn logout_ends_the_session_and_clears_the_cookie() {
-    let app = TestApp::new().await;
+    let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     let token = app.session("alice", PASSWORD).await;
     let other = app.session("alice", PASSWORD).await;
@@ -396,6 +396,7 @@ async fn a_weaker_hash_is_upgraded_on_login() {
     app.add_user("user@example.com", Some("alice")).await;
     let stronger = TestApp::with(|config| {
         config.password.bcrypt_cost = 5;
+        config.session.max_concurrent = 10;
         config.data_dir = app.config.data_dir.clone();
     })
     .await;

@@ -13,7 +13,7 @@ async fn change(app: &TestApp, body: Value) -> Answer {
 
 #[tokio::test]
 async fn changing_the_password_ends_every_session() {
-    let app = TestApp::new().await;
+    let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     let first = app.session("alice", PASSWORD).await;
     let second = app.session("user@example.com", PASSWORD).await;

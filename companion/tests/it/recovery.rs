@@ -16,6 +16,7 @@ async fn app_with(smtp: &SmtpServer) -> TestApp {
     TestApp::with(move |config| {
         config.mail.smtp_url = Some(url);
         config.server.public_url = Some(ORIGIN.parse().unwrap());
+        config.session.max_concurrent = 10;
     })
     .await
 }

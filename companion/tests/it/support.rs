@@ -41,6 +41,11 @@ impl TestApp {
         Self::with(|_| {}).await
     }
 
+    /// An app whose accounts may hold several sessions at once.
+    pub async fn multi_session() -> Self {
+        Self::with(|config| config.session.max_concurrent = 10).await
+    }
+
     /// An app with a configuration adjusted by `adjust` (bcrypt cost 4 unless set).
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -58,7 +63,12 @@ impl TestApp {
         let domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
             .await
             .expect("open the data directory");
-        let state = Arc::new(AppState::new(domain.clone(), &public_url, &config));
+        let state = Arc::new(AppState::new(
+            domain.clone(),
+            &public_url,
+            &config,
+            Arc::new(clock.clone()),
+        ));
         let client = TestClient::new(app(state).map_to_response().boxed());
         Self {
             client,

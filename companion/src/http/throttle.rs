@@ -1,0 +1,138 @@
+//! A per-client-IP limit in front of every route that checks a credential or
+//! sends mail: refused (429 `rate-limit-exceeded`) before any work is done.
+//! GCRA from `governor`, timed by the injected clock.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baigate_shared::problem::{Problem, ProblemType};
+use governor::clock::Clock as GovernorClock;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+
+use super::client::client_ip;
+use super::problem::problem_response;
+use crate::clock::Clock;
+
+/// Our clock, as governor reads time.
+#[derive(Debug, Clone)]
+pub struct ThrottleClock(pub Arc<dyn Clock>);
+
+impl GovernorClock for ThrottleClock {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        Duration::from_secs(u64::try_from(self.0.now()).unwrap_or(0))
+    }
+}
+
+type Limiter = RateLimiter<
+    IpAddr,
+    DashMapStateStore<IpAddr>,
+    ThrottleClock,
+    governor::middleware::NoOpMiddleware<Duration>,
+>;
+
+/// The shared limiter; `None` when the throttle is off.
+#[derive(Debug, Clone)]
+pub struct Throttle(Option<Arc<Limiter>>);
+
+impl Throttle {
+    pub fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+        Self(NonZeroU32::new(per_minute).map(|n| {
+            Arc::new(RateLimiter::new(
+                Quota::per_minute(n),
+                DashMapStateStore::default(),
+                ThrottleClock(clock),
+            ))
+        }))
+    }
+
+    /// Seconds to wait if `ip` is over its limit now, else `None` (and the
+    /// request is counted).
+    fn check(&self, ip: IpAddr) -> Option<u64> {
+        let limiter = self.0.as_ref()?;
+        limiter.check_key(&ip).err().map(|not_until| {
+            let clock = limiter.clock();
+            not_until
+                .wait_time_from(governor::clock::Clock::now(clock))
+                .as_secs()
+                .max(1)
+        })
+    }
+
+    /// Forgets addresses whose limit has fully recovered (bounds memory).
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.0 {
+            limiter.retain_recent();
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for Throttle {
+    type Output = ThrottledEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ThrottledEndpoint {
+            inner,
+            throttle: self.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ThrottledEndpoint<E> {
+    inner: E,
+    throttle: Throttle,
+}
+
+impl<E: Endpoint> Endpoint for ThrottledEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Self::Output> {
+        if let Some(ip) = client_ip(&req)
+            && let Some(wait) = self.throttle.check(ip)
+        {
+            tracing::info!(%ip, path = req.uri().path(), "request refused: per-IP limit");
+            return Ok(problem_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                &Problem::new(
+                    ProblemType::RateLimitExceeded,
+                    "Too many requests from this address. Wait a little and try again.",
+                )
+                .with_retry_after(wait),
+            ));
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[test]
+    fn allows_the_quota_then_refuses_until_time_passes() {
+        let clock = ManualClock::starting_at(1_000);
+        let throttle = Throttle::new(3, Arc::new(clock.clone()));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(throttle.check(a), None);
+        }
+        let wait = throttle.check(a).unwrap();
+        assert!((1..=20).contains(&wait), "{wait}");
+        assert_eq!(throttle.check(b), None, "other addresses are not affected");
+        clock.advance(20);
+        assert_eq!(throttle.check(a), None);
+        assert!(
+            Throttle::new(0, Arc::new(clock)).check(a).is_none(),
+            "0 turns it off"
+        );
+    }
+}
