@@ -15,7 +15,7 @@ use baigate_shared::webserver::ENCODED_HEADER;
 pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
 
 fn too_large() -> ApiError {
-    ApiError::Problem(
+    ApiError::problem(
         StatusCode::PAYLOAD_TOO_LARGE,
         Problem::new(
             ProblemType::PayloadTooLarge,
@@ -132,7 +132,7 @@ mod tests {
 
     fn problem(result: Result<LoginRequest, ApiError>) -> (StatusCode, Problem) {
         match result {
-            Err(ApiError::Problem(status, problem)) => (status, problem),
+            Err(ApiError::Problem(status, problem)) => (status, *problem),
             other => panic!("expected a problem, got {other:?}"),
         }
     }

@@ -34,7 +34,7 @@ fn problem(
     if let Some(field) = field {
         problem = problem.with_field(field);
     }
-    ApiError::Problem(status, problem)
+    ApiError::problem(status, problem)
 }
 
 fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
@@ -82,7 +82,7 @@ fn account_problem(error: AccountError, username_field: &str) -> ApiError {
             &format!("The username {e}."),
             Some(username_field),
         ),
-        AccountError::WeakPassword(violation) => ApiError::Problem(
+        AccountError::WeakPassword(violation) => ApiError::problem(
             StatusCode::BAD_REQUEST,
             Problem::new(
                 ProblemType::RejectedByHook,
@@ -284,7 +284,7 @@ pub async fn change_password(
             },
         )),
         Err(ResetError::InvalidToken) => Err(invalid_token("token")),
-        Err(ResetError::Weak(violation)) => Err(ApiError::Problem(
+        Err(ResetError::Weak(violation)) => Err(ApiError::problem(
             StatusCode::BAD_REQUEST,
             Problem::new(
                 ProblemType::RejectedByHook,
@@ -313,7 +313,7 @@ pub(crate) async fn require_session(
 
 /// Backend.AI's answer to a request that needs a session and has none.
 pub(crate) fn unauthorized() -> ApiError {
-    ApiError::Problem(
+    ApiError::problem(
         StatusCode::UNAUTHORIZED,
         Problem::new(ProblemType::AuthFailed, "Unauthorized access"),
     )
@@ -364,7 +364,7 @@ pub async fn update_password(
             "Cannot update to the same password as an existing password.",
             Some("new_password"),
         )),
-        PasswordChange::Weak(violation) => Err(ApiError::Problem(
+        PasswordChange::Weak(violation) => Err(ApiError::problem(
             StatusCode::BAD_REQUEST,
             Problem::new(
                 ProblemType::RejectedByHook,

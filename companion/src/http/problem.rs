@@ -14,15 +14,19 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{}: {}", .0, .1.title)]
-    Problem(StatusCode, Problem),
+    Problem(StatusCode, Box<Problem>),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl ApiError {
+    pub fn problem(status: StatusCode, problem: Problem) -> Self {
+        Self::Problem(status, Box::new(problem))
+    }
+
     /// 400 `invalid-api-params` about one field.
     pub fn field(field: &str, title: impl Into<String>) -> Self {
-        Self::Problem(
+        Self::problem(
             StatusCode::BAD_REQUEST,
             Problem::new(ProblemType::InvalidApiParams, title).with_field(field),
         )
@@ -34,7 +38,7 @@ impl ApiError {
     }
 
     pub fn bad_request(problem_type: ProblemType, title: impl Into<String>) -> Self {
-        Self::Problem(StatusCode::BAD_REQUEST, Problem::new(problem_type, title))
+        Self::problem(StatusCode::BAD_REQUEST, Problem::new(problem_type, title))
     }
 }
 

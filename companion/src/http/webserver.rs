@@ -37,7 +37,7 @@ pub(crate) fn refusal_problem(refusal: LoginRefusal) -> Result<Problem, ApiError
     let details = match refusal {
         LoginRefusal::Locked { retry_after } => {
             let minutes = (retry_after + 59) / 60;
-            return Err(ApiError::Problem(
+            return Err(ApiError::problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 Problem::new(ProblemType::TooManyRequests, "Too many failed login attempts")
                     .with_details(format!(
@@ -47,7 +47,7 @@ pub(crate) fn refusal_problem(refusal: LoginRefusal) -> Result<Problem, ApiError
             ));
         }
         LoginRefusal::PasswordLoginDisabled => {
-            return Err(ApiError::Problem(
+            return Err(ApiError::problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 Problem::new(
                     ProblemType::TooManyRequests,
