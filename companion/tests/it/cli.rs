@@ -473,3 +473,32 @@ fn send_test_email_through_smtp_the_outbox_or_a_clear_error() {
         "a bad setting is a configuration error"
     );
 }
+
+#[test]
+fn unlock_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = ServerProcess::start(&data);
+    cli_add_user(&data, "user@example.com", "alice");
+    let agent = http();
+    let login = |password: &str| {
+        agent
+            .post(format!("{}/server/login", server.url))
+            .send_json(json!({"username": "alice", "password": password}))
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for _ in 0..10 {
+        assert_eq!(login("Wr0ng!password"), 200);
+    }
+    assert_eq!(login(PASSWORD), 429);
+    let output = run_cli(&data, &["user", "unlock", "USER@example.com"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Unlocked user@example.com"));
+    assert_eq!(login(PASSWORD), 200);
+    let again = run_cli(&data, &["user", "unlock", "alice"], "");
+    assert!(stdout(&again).contains("was not locked"));
+    let unknown = run_cli(&data, &["user", "unlock", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+}
