@@ -106,6 +106,13 @@ pub enum UserCommand {
     /// Make the account's password stop working, end its sessions and mail
     /// it a link to choose a new one.
     ResetPassword(ResetPasswordArgs),
+    /// Turn off an account's two-factor authentication and end its sessions
+    /// (a lost phone); it sets 2FA up again at its next login if required.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The account's email or username.
+        user: String,
+    },
     /// Lift a login lock (or a turned-off password login) from an account.
     Unlock {
         /// The account's email or username.
@@ -413,6 +420,24 @@ pub async fn user_reset_password(
         .map_err(CommandError::Output)?;
     }
     Ok(())
+}
+
+/// `baigate user reset-2fa`
+pub async fn user_reset_2fa(
+    domain: &Domain,
+    user: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let account = domain
+        .admin_reset_totp(user)
+        .await?
+        .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
+    writeln!(
+        out,
+        "Two-factor authentication of {} is off, its recovery codes are gone and its sessions have ended.",
+        account.email
+    )
+    .map_err(CommandError::Output)
 }
 
 /// `baigate user unlock`

@@ -45,6 +45,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub lockout: LockoutConfig,
     pub throttle: ThrottleConfig,
+    pub totp: TotpConfig,
     pub signup: SignupConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -120,6 +121,25 @@ pub struct LockoutConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct TotpConfig {
+    /// Every account must set up two-factor authentication before it gets a
+    /// session (at its next login, if it has not).
+    pub required: bool,
+    /// The name authenticator apps show next to the account.
+    pub issuer: String,
+}
+
+impl Default for TotpConfig {
+    fn default() -> Self {
+        Self {
+            required: false,
+            issuer: "baigate".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ThrottleConfig {
     /// Credential-checking requests one client IP may make per minute; 0 turns
     /// the throttle off.
@@ -165,6 +185,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             lockout: LockoutConfig::default(),
             throttle: ThrottleConfig::default(),
+            totp: TotpConfig::default(),
             signup: SignupConfig::default(),
             mail: MailConfig::default(),
             log: LogConfig::default(),
@@ -391,6 +412,12 @@ impl Config {
             return Err(ConfigError::new(
                 "lockout.max_consecutive",
                 "must not be smaller than lockout.max_failures",
+            ));
+        }
+        if self.totp.issuer.is_empty() || self.totp.issuer.contains(':') {
+            return Err(ConfigError::new(
+                "totp.issuer",
+                "must be a non-empty name without ':'",
             ));
         }
         if self.signup.verification_lifetime < Duration::from_secs(60) {

@@ -69,6 +69,9 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 Command::User(UserCommand::List(args)) => {
                     cli::user_list(&domain, &args, &mut stdout).await?;
                 }
+                Command::User(UserCommand::Reset2fa { user }) => {
+                    cli::user_reset_2fa(&domain, &user, &mut stdout).await?;
+                }
                 Command::User(UserCommand::Unlock { user }) => {
                     cli::user_unlock(&domain, &user, &mut stdout).await?;
                 }

@@ -273,6 +273,11 @@ pub enum AuditKind {
     LoginLocked,
     LoginUnlocked,
     LoginDisabled,
+    TotpEnrolled,
+    TotpDisabled,
+    OtpFailed,
+    RecoveryCodeUsed,
+    RecoveryCodesRenewed,
 }
 
 impl AuditKind {
@@ -294,6 +299,11 @@ impl AuditKind {
             Self::LoginLocked => "login_locked",
             Self::LoginUnlocked => "login_unlocked",
             Self::LoginDisabled => "login_disabled",
+            Self::TotpEnrolled => "totp_enrolled",
+            Self::TotpDisabled => "totp_disabled",
+            Self::OtpFailed => "otp_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesRenewed => "recovery_codes_renewed",
         }
     }
 }

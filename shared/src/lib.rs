@@ -10,4 +10,5 @@ pub mod identity;
 pub mod password;
 pub mod problem;
 pub mod sessions;
+pub mod totp;
 pub mod webserver;

@@ -59,6 +59,10 @@ pub enum ProblemType {
     PasswordResetDisabled,
     /// A mailed or registration token is unknown, expired or used.
     InvalidToken,
+    /// A registration token has expired.
+    ExpiredToken,
+    /// A one-time code was wrong during 2FA setup or management.
+    TotpAuthFailed,
     /// Something failed on the server; details are in its log, never in the answer.
     InternalServerError,
     /// A slug this crate does not know, as received.
@@ -91,6 +95,8 @@ impl ProblemType {
             Self::UsernameAlreadyExists => "username-already-exists",
             Self::PasswordResetDisabled => "password-reset-disabled",
             Self::InvalidToken => "invalid-token",
+            Self::ExpiredToken => "expired-token",
+            Self::TotpAuthFailed => "totp-auth-failed",
             Self::InternalServerError => "internal-server-error",
             Self::Other(slug) => slug,
         }
@@ -121,6 +127,8 @@ impl ProblemType {
             "username-already-exists" => Self::UsernameAlreadyExists,
             "password-reset-disabled" => Self::PasswordResetDisabled,
             "invalid-token" => Self::InvalidToken,
+            "expired-token" => Self::ExpiredToken,
+            "totp-auth-failed" => Self::TotpAuthFailed,
             "internal-server-error" => Self::InternalServerError,
             other => Self::Other(other.to_owned()),
         }
@@ -243,6 +251,8 @@ mod tests {
             ProblemType::UsernameAlreadyExists,
             ProblemType::PasswordResetDisabled,
             ProblemType::InvalidToken,
+            ProblemType::ExpiredToken,
+            ProblemType::TotpAuthFailed,
             ProblemType::InternalServerError,
         ];
         for kind in all {

@@ -101,6 +101,9 @@ pub struct UpdatePasswordNoAuthRequest {
     pub current_password: Option<String>,
     #[serde(default)]
     pub new_password: Option<String>,
+    /// A one-time code, needed when the account has 2FA (baigate only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }
 
 impl fmt::Debug for UpdatePasswordNoAuthRequest {
@@ -195,6 +198,7 @@ mod tests {
             username: Some("alice".into()),
             current_password: Some("old-Secret1".into()),
             new_password: Some("new-Secret1".into()),
+            otp: None,
         };
         let printed = format!("{change:?}");
         assert!(!printed.contains("Secret1"), "{printed}");

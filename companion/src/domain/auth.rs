@@ -14,6 +14,7 @@ use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_passw
 
 use super::lockout::{Admission, admit, guard_key, release};
 use super::tokens::{is_session_token_shaped, new_session_token, random_bytes, token_hash};
+use super::totp::OtpRefusal;
 use super::{Domain, DomainError};
 use crate::clock::{UnixTime, rfc3339};
 use crate::i18n::Lang;
@@ -51,6 +52,10 @@ pub enum LoginRefusal {
     Locked { retry_after: i64 },
     /// Too many failures across locks: password login is off until a reset.
     PasswordLoginDisabled,
+    /// Right password; the account has 2FA and no code was sent.
+    OtpRequired,
+    /// Right password; the one-time code was wrong, malformed or used before.
+    OtpInvalid,
 }
 
 #[derive(Debug)]
@@ -62,6 +67,9 @@ pub enum LoginResult {
     TooManySessions(Vec<SessionDetails>),
     /// `force` named a session the account does not have.
     UnknownSession,
+    /// Right password; 2FA is required and the account must register it
+    /// first, with this token (`/func/totp/anon`).
+    TotpRegistrationRequired(String),
 }
 
 /// What a login asks beyond its credentials.
@@ -71,6 +79,8 @@ pub struct LoginOptions {
     pub force: bool,
     /// With `force`: which one (public id), instead of the oldest.
     pub end_session: Option<String>,
+    /// A one-time code or recovery code, for an account with 2FA.
+    pub otp: Option<String>,
 }
 
 /// The outcome of changing a password with the current one.
@@ -89,6 +99,14 @@ pub(crate) struct PasswordReplacement<'a> {
     pub detail: &'a str,
     pub client: ClientInfo,
     pub lang: Lang,
+}
+
+/// What the second factor says.
+#[derive(Debug)]
+enum SecondFactor {
+    Passed,
+    Refused(LoginRefusal),
+    MustRegister,
 }
 
 /// A session found by its token, with its account.
@@ -116,6 +134,17 @@ impl Domain {
             Ok(user) => user,
             Err(refusal) => return Ok(LoginResult::Refused(refusal)),
         };
+        match self
+            .second_factor(&user, options.otp.as_deref(), &client)
+            .await?
+        {
+            SecondFactor::Passed => {}
+            SecondFactor::Refused(refusal) => return Ok(LoginResult::Refused(refusal)),
+            SecondFactor::MustRegister => {
+                let token = self.issue_registration(&user).await?;
+                return Ok(LoginResult::TotpRegistrationRequired(token));
+            }
+        }
         let now = self.now();
         let (token, hash) = new_session_token()?;
         let (expires_at, absolute_expires_at) = self.sessions.deadlines(now);
@@ -212,6 +241,7 @@ impl Domain {
         login_name: &str,
         current: &str,
         new: &str,
+        otp: Option<&str>,
         client: ClientInfo,
         lang: Lang,
     ) -> Result<PasswordChange, DomainError> {
@@ -222,6 +252,10 @@ impl Domain {
             Ok(user) => user,
             Err(refusal) => return Ok(PasswordChange::Refused(refusal)),
         };
+        // With 2FA on, the password alone does not change the password.
+        if let SecondFactor::Refused(refusal) = self.second_factor(&user, otp, &client).await? {
+            return Ok(PasswordChange::Refused(refusal));
+        }
         self.replace_password(
             &user,
             current,
@@ -285,6 +319,33 @@ impl Domain {
         tracing::info!(user = %user.uuid, "password changed; sessions ended");
         self.notify_password_changed(user, replacement.lang);
         Ok(PasswordChange::Changed { at: now })
+    }
+
+    /// After the password: the second factor, if the account has one (or must).
+    async fn second_factor(
+        &self,
+        user: &User,
+        otp: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<SecondFactor, DomainError> {
+        let enabled = self.totp_enabled(user).await?;
+        if !enabled {
+            return Ok(if self.totp_required {
+                SecondFactor::MustRegister
+            } else {
+                SecondFactor::Passed
+            });
+        }
+        let Some(code) = otp.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(SecondFactor::Refused(LoginRefusal::OtpRequired));
+        };
+        Ok(match self.check_login_otp(user, code, client).await? {
+            Ok(()) => SecondFactor::Passed,
+            Err(OtpRefusal::Invalid) => SecondFactor::Refused(LoginRefusal::OtpInvalid),
+            Err(OtpRefusal::Locked { retry_after }) => {
+                SecondFactor::Refused(LoginRefusal::Locked { retry_after })
+            }
+        })
     }
 
     /// The account whose password this is, or why not: the lockout first,

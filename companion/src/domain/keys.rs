@@ -22,6 +22,9 @@ const ACCESS_KEY_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 #[derive(Clone)]
 pub struct KeyRing {
     cipher: Aes256Gcm,
+    /// Keys the hashes of recovery codes, so the database alone cannot be
+    /// searched for them.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -51,7 +54,23 @@ impl KeyRing {
                 key.len()
             ))
         })?;
-        Ok(Self { cipher })
+        let mac_key = {
+            use sha2::{Digest, Sha256};
+            let mut hasher = Sha256::new();
+            hasher.update(b"baigate recovery codes v1\0");
+            hasher.update(&key);
+            hasher.finalize().into()
+        };
+        Ok(Self { cipher, mac_key })
+    }
+
+    /// HMAC-SHA256 of `data` under the data-directory key.
+    pub fn mac(&self, data: &[u8]) -> Result<[u8; 32], DomainError> {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .map_err(|_| DomainError::Internal("HMAC refused its key".into()))?;
+        mac.update(data);
+        Ok(mac.finalize().into_bytes().into())
     }
 
     /// Encrypts `secret`, bound to `context`.

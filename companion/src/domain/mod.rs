@@ -12,6 +12,7 @@ pub mod recovery;
 pub mod sessions;
 pub mod signup;
 pub mod tokens;
+pub mod totp;
 
 use std::sync::Arc;
 
@@ -94,6 +95,10 @@ pub struct Domain {
     signup: SignupPolicy,
     /// `scheme://host[:port]` for links in mails.
     public_origin: String,
+    /// Every account must have 2FA before it gets a session.
+    totp_required: bool,
+    /// The name authenticator apps show for the account.
+    totp_issuer: String,
     background: background::Background,
 }
 
@@ -120,6 +125,8 @@ impl Domain {
             lockout: lockout::LockoutPolicy::from_config(&config.lockout),
             signup: SignupPolicy::from_config(config),
             public_origin: parts.public_origin.trim_end_matches('/').to_owned(),
+            totp_required: config.totp.required,
+            totp_issuer: config.totp.issuer.clone(),
             background: background::Background::default(),
         }
     }
@@ -131,6 +138,10 @@ impl Domain {
 
     pub fn signup_policy(&self) -> &SignupPolicy {
         &self.signup
+    }
+
+    pub fn totp_required(&self) -> bool {
+        self.totp_required
     }
 
     pub fn mailer(&self) -> &Mailer {

@@ -351,7 +351,11 @@ pub async fn update_password(
             .err()
             .unwrap_or_else(unauthorized)),
         PasswordChange::Refused(
-            LoginRefusal::Mismatch | LoginRefusal::Inactive | LoginRefusal::NeedsVerification,
+            LoginRefusal::Mismatch
+            | LoginRefusal::Inactive
+            | LoginRefusal::NeedsVerification
+            | LoginRefusal::OtpRequired
+            | LoginRefusal::OtpInvalid,
         ) => Err(problem(
             StatusCode::UNAUTHORIZED,
             ProblemType::AuthFailed,

@@ -53,6 +53,7 @@ pub async fn webui_config(Data(state): Data<&Arc<AppState>>) -> Response {
         .body(render_webui_config(
             &state.public_origin,
             state.domain.signup_policy(),
+            state.domain.totp_required(),
         ))
 }
 
@@ -71,7 +72,7 @@ fn toml_string(value: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-fn render_webui_config(public_origin: &str, signup: &SignupPolicy) -> String {
+fn render_webui_config(public_origin: &str, signup: &SignupPolicy, totp_required: bool) -> String {
     format!(
         r#"# Backend.AI WebUI configuration served by the baigate companion.
 [general]
@@ -84,8 +85,8 @@ allowChangeSigninMode = false
 allowAnonymousChangePassword = {reset}
 allowSignupWithoutConfirmation = {open}
 enableExtendLoginSession = true
-enable2FA = false
-force2FA = false
+enable2FA = true
+force2FA = {force_totp}
 autoLogout = false
 
 [wsproxy]
@@ -105,6 +106,7 @@ proxyURL = ""
         signup_support = signup.mode != SignupMode::Closed,
         reset = signup.allow_password_reset,
         open = signup.mode == SignupMode::Open,
+        force_totp = totp_required,
     )
 }
 
@@ -120,7 +122,7 @@ mod tests {
             verification_lifetime: 3600,
             allow_password_reset: true,
         };
-        let text = render_webui_config("http://127.0.0.1:8090", &policy);
+        let text = render_webui_config("http://127.0.0.1:8090", &policy, false);
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         let general = parsed["general"].as_table().unwrap();
         assert_eq!(

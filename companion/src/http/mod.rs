@@ -14,6 +14,7 @@ mod pages;
 pub mod problem;
 mod session_token;
 pub mod throttle;
+mod totp;
 mod webserver;
 
 use std::path::PathBuf;
@@ -163,6 +164,28 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at(
             "/func/auth/update-password",
             post(cloud::update_password).with(throttled.clone()),
+        )
+        .at(
+            "/func/totp",
+            get(totp::status)
+                .post(totp::enrol)
+                .delete(totp::disable.with(throttled.clone())),
+        )
+        .at(
+            "/func/totp/verify",
+            post(totp::verify.with(throttled.clone())),
+        )
+        .at(
+            "/func/totp/recovery-codes",
+            post(totp::renew_recovery_codes.with(throttled.clone())),
+        )
+        .at(
+            "/func/totp/anon",
+            post(totp::anonymous_enrol.with(throttled.clone())),
+        )
+        .at(
+            "/func/totp/anon/verify",
+            post(totp::anonymous_verify.with(throttled.clone())),
         )
         .at("/func/cloud/ping", get(cloud::cloud_ping))
         .at(

@@ -59,6 +59,21 @@ pub(crate) fn refusal_problem(refusal: LoginRefusal) -> Result<Problem, ApiError
                 ),
             ));
         }
+        LoginRefusal::OtpRequired => {
+            return Ok(Problem::new(
+                ProblemType::RequireTotpAuthentication,
+                "Two-Factor Authentication needed.",
+            )
+            // Exactly this text: both the 23.09 CLI and the WebUI prompt on it.
+            .with_details("OTP not provided"));
+        }
+        LoginRefusal::OtpInvalid => {
+            return Ok(Problem::new(
+                ProblemType::RejectedByHook,
+                "Operation rejected by a hook plugin.",
+            )
+            .with_details("Invalid TOTP code provided"));
+        }
         LoginRefusal::Mismatch => "User credential mismatch.",
         LoginRefusal::Inactive => "This account has been disabled. Contact your administrator.",
         LoginRefusal::NeedsVerification => "This account needs email verification.",
@@ -110,6 +125,7 @@ pub async fn login(
     let options = LoginOptions {
         force: request.force.unwrap_or(false),
         end_session: request.end_session.filter(|id| !id.is_empty()),
+        otp: request.otp,
     };
     let outcome = state
         .domain
@@ -160,6 +176,23 @@ pub async fn login(
                 },
             ))
         }
+        LoginResult::TotpRegistrationRequired(token) => Ok(json_response(
+            StatusCode::OK,
+            &LoginResponse {
+                authenticated: false,
+                data: LoginData::Problem(
+                    Problem::new(
+                        ProblemType::RequireTotpRegistration,
+                        "Two-Factor Authentication registration required.",
+                    )
+                    .with_details("You must register Two-Factor Authentication.")
+                    .with_extra(
+                        "two_factor_registration_token",
+                        serde_json::Value::String(token),
+                    ),
+                ),
+            },
+        )),
         LoginResult::UnknownSession => Err(ApiError::field(
             "end_session",
             "No session with this id is live on the account.",
@@ -234,7 +267,14 @@ pub async fn update_password_no_auth(
     let new = required(request.new_password, "new_password")?;
     let outcome = state
         .domain
-        .change_password_with_current(&username, &current, &new, client_info(req), lang(req))
+        .change_password_with_current(
+            &username,
+            &current,
+            &new,
+            request.otp.as_deref(),
+            client_info(req),
+            lang(req),
+        )
         .await?;
     let answer = match outcome {
         PasswordChange::Changed { at } => UpdatePasswordNoAuthResponse {

@@ -15,6 +15,7 @@ pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
 pub mod sessions;
+pub mod totp;
 mod users;
 
 use std::path::Path;
@@ -53,6 +54,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0003_lockout_and_sessions.sql"
         )),
+        M::up(include_str!("../../migrations/0004_totp.sql")),
     ])
 }
 
@@ -170,6 +172,27 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    #[test]
+    fn every_migration_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let files = std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "sql")
+            })
+            .count();
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(usize::try_from(version).unwrap(), files);
     }
 
     #[tokio::test]

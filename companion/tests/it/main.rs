@@ -21,3 +21,4 @@ mod signup;
 mod smtp;
 mod support;
 mod throttle;
+mod totp;

@@ -155,3 +155,63 @@ fn the_real_client_reports_a_wrong_password() {
         assert_eq!(login_check(&server.url, &token)["authenticated"], false);
     }
 }
+
+/// The real client prompts for the one-time code when the answer says
+/// "OTP not provided", and logs in with it.
+#[test]
+fn the_real_client_logs_in_with_a_one_time_code() {
+    use baigate_companion::domain::totp::{STEP_SECONDS, code_for_step};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start(&dir.path().join("data"));
+    let agent = http();
+    // Turn 2FA on through the API, as the extension would.
+    let login = agent
+        .post(format!("{}/server/login", server.url))
+        .send_json(serde_json::json!({"username": "alice", "password": PASSWORD}))
+        .unwrap();
+    let session = crate::support::session_of(&login);
+    let enrolment: Value = agent
+        .post(format!("{}/func/totp", server.url))
+        .header("X-BackendAI-SessionID", &session)
+        .send_empty()
+        .unwrap()
+        .into_body()
+        .read_json()
+        .unwrap();
+    let secret = crate::totp::secret_of(enrolment["totp_key"].as_str().unwrap());
+    let now = || {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap()
+    };
+    let confirm = code_for_step(&secret, now() / STEP_SECONDS - 1).unwrap();
+    let confirmed = agent
+        .post(format!("{}/func/totp/verify", server.url))
+        .header("X-BackendAI-SessionID", &session)
+        .send_json(serde_json::json!({"otp": confirm}))
+        .unwrap();
+    assert_eq!(confirmed.status().as_u16(), 200);
+    agent
+        .post(format!("{}/server/logout", server.url))
+        .header("X-BackendAI-SessionID", &session)
+        .send_empty()
+        .unwrap();
+
+    let client = PythonClient::new(&server.url);
+    let code = code_for_step(&secret, now() / STEP_SECONDS).unwrap();
+    let output = client.run(&["login"], &format!("alice\n{PASSWORD}\n{code}\n"));
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(
+        printed.contains("One-time Password"),
+        "the client asked for the code: {printed}"
+    );
+    assert!(printed.contains("Login succeeded"), "{printed}");
+    let token = client.saved_session().unwrap();
+    assert_eq!(login_check(&server.url, &token)["authenticated"], true);
+}

@@ -48,6 +48,9 @@ impl TestApp {
 
     /// An app with a configuration adjusted by `adjust` (bcrypt cost 4 unless set).
     pub async fn with(adjust: impl FnOnce(&mut Config)) -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            baigate_companion::logging::init("debug");
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             data_dir: dir.path().join("data"),
