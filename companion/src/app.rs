@@ -178,5 +178,6 @@ async fn purge_expired(domain: Domain, throttle: crate::http::throttle::Throttle
             tracing::warn!(error = %e, "could not remove idle lockout counters");
         }
         throttle.forget_idle();
+        domain.replay_cache().forget_expired(now);
     }
 }

@@ -44,6 +44,18 @@ pub enum Command {
     Invite(InviteCommand),
     /// Send a test message to check the mail settings.
     SendTestEmail(SendTestEmailArgs),
+    /// Manage API keypairs.
+    #[command(subcommand)]
+    Keypair(KeypairCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeypairCommand {
+    /// Give an account a new access and secret key; the old ones stop working.
+    Rotate {
+        /// The account's email or username.
+        user: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,6 +471,37 @@ pub async fn user_unlock(
         )
     };
     writeln!(out, "{message}").map_err(CommandError::Output)
+}
+
+/// `baigate keypair rotate`
+pub async fn keypair_rotate(
+    domain: &Domain,
+    user: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let account = domain
+        .find_account(user)
+        .await?
+        .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
+    let (account, secret) = domain
+        .rotate_keypair(
+            &account,
+            ClientInfo {
+                ip: None,
+                user_agent: Some("baigate cli".to_owned()),
+            },
+        )
+        .await?;
+    writeln!(
+        out,
+        "New keypair for {email}; the old one no longer works.\n\
+         access key: {access}\n\
+         secret key: {secret}\n\
+         The secret key is shown only now; keep it somewhere safe.",
+        email = account.email,
+        access = account.access_key,
+    )
+    .map_err(CommandError::Output)
 }
 
 /// `baigate send-test-email`

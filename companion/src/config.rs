@@ -46,6 +46,7 @@ pub struct Config {
     pub lockout: LockoutConfig,
     pub throttle: ThrottleConfig,
     pub totp: TotpConfig,
+    pub api: ApiConfig,
     pub signup: SignupConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -140,6 +141,22 @@ impl Default for TotpConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// How far a signed request's date may be from the server's clock.
+    #[serde(with = "humantime_serde")]
+    pub signature_window: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            signature_window: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ThrottleConfig {
     /// Credential-checking requests one client IP may make per minute; 0 turns
     /// the throttle off.
@@ -186,6 +203,7 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             throttle: ThrottleConfig::default(),
             totp: TotpConfig::default(),
+            api: ApiConfig::default(),
             signup: SignupConfig::default(),
             mail: MailConfig::default(),
             log: LogConfig::default(),
@@ -412,6 +430,14 @@ impl Config {
             return Err(ConfigError::new(
                 "lockout.max_consecutive",
                 "must not be smaller than lockout.max_failures",
+            ));
+        }
+        if self.api.signature_window < Duration::from_secs(1)
+            || self.api.signature_window > Duration::from_secs(15 * 60)
+        {
+            return Err(ConfigError::new(
+                "api.signature_window",
+                "must be between 1 second and 15 minutes",
             ));
         }
         if self.totp.issuer.is_empty() || self.totp.issuer.contains(':') {

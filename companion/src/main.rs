@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use baigate_companion::cli::{self, Cli, Command, InviteCommand, UserCommand};
+use baigate_companion::cli::{self, Cli, Command, InviteCommand, KeypairCommand, UserCommand};
 use baigate_companion::clock::SystemClock;
 use baigate_companion::config::Config;
 use baigate_companion::{app, logging};
@@ -86,6 +86,9 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 }
                 Command::Invite(InviteCommand::Revoke { id }) => {
                     cli::invite_revoke(&domain, id, &mut stdout).await?;
+                }
+                Command::Keypair(KeypairCommand::Rotate { user }) => {
+                    cli::keypair_rotate(&domain, &user, &mut stdout).await?;
                 }
                 Command::SendTestEmail(args) => {
                     cli::send_test_email(&domain, &args, &mut stdout).await?;

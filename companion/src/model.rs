@@ -278,6 +278,7 @@ pub enum AuditKind {
     OtpFailed,
     RecoveryCodeUsed,
     RecoveryCodesRenewed,
+    KeypairRotated,
 }
 
 impl AuditKind {
@@ -304,6 +305,7 @@ impl AuditKind {
             Self::OtpFailed => "otp_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Self::KeypairRotated => "keypair_rotated",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod cloud;
 pub mod identity;
+pub mod keypair;
 pub mod password;
 pub mod problem;
 pub mod sessions;

@@ -18,6 +18,8 @@ pub enum ProblemType {
     AuthFailed,
     /// A required field is missing or has the wrong shape.
     InvalidApiParams,
+    /// A signed request's `Authorization`, date or version header is unusable.
+    InvalidAuthParams,
     /// The request cannot be served as sent (for example: already logged in).
     GenericBadRequest,
     /// The account is locked after too many failed logins.
@@ -75,6 +77,7 @@ impl ProblemType {
         match self {
             Self::AuthFailed => "auth-failed",
             Self::InvalidApiParams => "invalid-api-params",
+            Self::InvalidAuthParams => "invalid-auth-params",
             Self::GenericBadRequest => "generic-bad-request",
             Self::TooManyRequests => "too-many-requests",
             Self::RateLimitExceeded => "rate-limit-exceeded",
@@ -107,6 +110,7 @@ impl ProblemType {
         match slug {
             "auth-failed" => Self::AuthFailed,
             "invalid-api-params" => Self::InvalidApiParams,
+            "invalid-auth-params" => Self::InvalidAuthParams,
             "generic-bad-request" => Self::GenericBadRequest,
             "too-many-requests" => Self::TooManyRequests,
             "rate-limit-exceeded" => Self::RateLimitExceeded,
@@ -231,6 +235,7 @@ mod tests {
         let all = [
             ProblemType::AuthFailed,
             ProblemType::InvalidApiParams,
+            ProblemType::InvalidAuthParams,
             ProblemType::GenericBadRequest,
             ProblemType::TooManyRequests,
             ProblemType::RateLimitExceeded,

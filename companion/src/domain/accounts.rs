@@ -178,6 +178,42 @@ impl Domain {
         Ok(self.store.list_users().await?)
     }
 
+    /// Replaces an account's keypair; returns the account and the new secret
+    /// key (shown once).
+    pub async fn rotate_keypair(
+        &self,
+        user: &User,
+        client: ClientInfo,
+    ) -> Result<(User, String), DomainError> {
+        let access_key = new_access_key()?;
+        let secret_key = new_secret_key()?;
+        let sealed = self
+            .keys
+            .seal(secret_key.as_bytes(), access_key.as_bytes())?;
+        let event = AuditEvent {
+            at: self.now(),
+            kind: AuditKind::KeypairRotated,
+            user_id: Some(user.id),
+            identifier: None,
+            client,
+            detail: Some(format!("replaced {}", user.access_key)),
+        };
+        let user = self
+            .store
+            .replace_keypair(user.id, access_key, sealed, event)
+            .await?;
+        tracing::info!(user = %user.uuid, "keypair rotated");
+        Ok((user, secret_key))
+    }
+
+    /// The account with this login name (email or username, any spelling).
+    pub async fn find_account(&self, login_name: &str) -> Result<Option<User>, DomainError> {
+        let Ok(canonical) = baigate_shared::identity::canonical_identifier(login_name) else {
+            return Ok(None);
+        };
+        Ok(self.store.find_user_by_login_name(canonical).await?)
+    }
+
     /// The secret key of an account, unsealed.
     pub async fn secret_key(&self, user: &User) -> Result<String, DomainError> {
         let sealed = self

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod lockout;
 pub mod recovery;
 pub mod sessions;
+pub mod signing;
 pub mod signup;
 pub mod tokens;
 pub mod totp;
@@ -99,6 +100,9 @@ pub struct Domain {
     totp_required: bool,
     /// The name authenticator apps show for the account.
     totp_issuer: String,
+    /// Seconds a signed request's date may be off.
+    signature_window: i64,
+    replay_cache: signing::ReplayCache,
     background: background::Background,
 }
 
@@ -127,6 +131,8 @@ impl Domain {
             public_origin: parts.public_origin.trim_end_matches('/').to_owned(),
             totp_required: config.totp.required,
             totp_issuer: config.totp.issuer.clone(),
+            signature_window: i64::try_from(config.api.signature_window.as_secs()).unwrap_or(300),
+            replay_cache: signing::ReplayCache::default(),
             background: background::Background::default(),
         }
     }

@@ -8,7 +8,7 @@
 use baigate_shared::identity::{Email, canonical_identifier};
 use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_password};
 
-use super::auth::{LiveSession, PasswordChange, PasswordReplacement};
+use super::auth::{PasswordChange, PasswordReplacement};
 use super::tokens::{is_url_token_shaped, new_url_token, random_bytes, token_hash};
 use super::{Domain, DomainError};
 use crate::clock::{UnixTime, rfc3339};
@@ -342,13 +342,13 @@ impl Domain {
     /// password; its other sessions end, this one stays.
     pub async fn change_own_password(
         &self,
-        live: &LiveSession,
+        user: &User,
+        keep_session: Option<i64>,
         old: &str,
         new: &str,
         client: ClientInfo,
         lang: Lang,
     ) -> Result<PasswordChange, DomainError> {
-        let user = &live.user;
         // A stolen session must not become a way to guess the password.
         if let Err(refusal) = self
             .guarded_verify(Some(user), &user.username, old, &client, lang)
@@ -361,8 +361,12 @@ impl Domain {
             old,
             new,
             PasswordReplacement {
-                keep_session: Some(live.session.id),
-                detail: "logged in; other sessions ended",
+                keep_session,
+                detail: if keep_session.is_some() {
+                    "logged in; other sessions ended"
+                } else {
+                    "signed request; all sessions ended"
+                },
                 client,
                 lang,
             },

@@ -486,6 +486,26 @@ impl Domain {
         }
     }
 
+    /// A new keypair for the caller, after the password (and a current code
+    /// when 2FA is on).
+    pub async fn rotate_own_keypair(
+        &self,
+        live: &LiveSession,
+        password: &str,
+        code: Option<&str>,
+        client: ClientInfo,
+        lang: crate::i18n::Lang,
+    ) -> Result<(User, String), TotpError> {
+        self.reauthenticate(live, None, Some(password), &client, lang)
+            .await?;
+        if self.totp_enabled(&live.user).await? {
+            let code = code.ok_or(TotpError::InvalidCode)?;
+            self.reauthenticate(live, Some(code), None, &client, lang)
+                .await?;
+        }
+        Ok(self.rotate_keypair(&live.user, client).await?)
+    }
+
     /// `DELETE /func/totp`: turns 2FA off, after a current code or the password.
     pub async fn disable_totp(
         &self,

@@ -74,7 +74,16 @@ pub async fn read_json<T: DeserializeOwned>(
     body: Body,
     public_origin: &str,
 ) -> Result<T, ApiError> {
-    let mut bytes = read_limited(req, body).await?;
+    let bytes = read_limited(req, body).await?;
+    decode_json(req, bytes, public_origin)
+}
+
+/// [`read_json`] for a body already read.
+pub fn decode_json<T: DeserializeOwned>(
+    req: &Request,
+    mut bytes: Vec<u8>,
+    public_origin: &str,
+) -> Result<T, ApiError> {
     let encoded = req
         .headers()
         .get(ENCODED_HEADER)

@@ -18,6 +18,11 @@ const USER_AGENT_MAX: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// The request's path and query as the client sent them, before any nested
+/// route rewrote them (signatures cover it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireTarget(pub String);
+
 /// Which peers may tell us the client's address.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Vec<IpNet>);
@@ -50,7 +55,7 @@ impl TrustedProxies {
     }
 }
 
-/// Middleware that stores [`ClientIp`] in every request.
+/// Middleware that stores [`ClientIp`] and [`WireTarget`] in every request.
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Arc<TrustedProxies>);
 
@@ -75,6 +80,12 @@ impl<E: Endpoint> Endpoint for ClientAddressEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        req.extensions_mut().insert(WireTarget(target));
         if let Some(peer) = req
             .remote_addr()
             .as_socket_addr()

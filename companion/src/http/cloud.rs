@@ -319,15 +319,17 @@ pub(crate) fn unauthorized() -> ApiError {
     )
 }
 
-/// `POST /func/auth/update-password`: the logged-in account's own password.
+/// `POST /func/auth/update-password`: the account's own password, with a
+/// session (the others end) or a signed request (all end).
 #[handler]
 pub async fn update_password(
     req: &Request,
     body: Body,
     Data(state): Data<&Arc<AppState>>,
 ) -> Result<Response, ApiError> {
-    let live = require_session(req, state).await?;
-    let request: UpdatePasswordRequest = body::read_json(req, body, &state.public_origin).await?;
+    let bytes = body::read_limited(req, body).await?;
+    let caller = super::keypair::authenticate(req, &bytes, state).await?;
+    let request: UpdatePasswordRequest = body::decode_json(req, bytes, &state.public_origin)?;
     let old = required(request.old_password, "old_password")?;
     let new = required(request.new_password, "new_password")?;
     let again = required(request.new_password2, "new_password2")?;
@@ -341,7 +343,14 @@ pub async fn update_password(
     }
     let outcome = state
         .domain
-        .change_own_password(&live, &old, &new, client_info(req), lang(req))
+        .change_own_password(
+            caller.user(),
+            caller.session_id(),
+            &old,
+            &new,
+            client_info(req),
+            lang(req),
+        )
         .await?;
     match outcome {
         PasswordChange::Changed { .. } => Ok(json_response(StatusCode::OK, &serde_json::json!({}))),

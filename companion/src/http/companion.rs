@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use baigate_shared::keypair::{KeypairInfo, RotateKeypairRequest, RotatedKeypair};
 use baigate_shared::password::PasswordPolicyDocument;
 use baigate_shared::sessions::SessionSummary;
 use poem::Request;
@@ -13,8 +14,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, OpenApiService};
 
 use super::AppState;
-use super::client::client_info;
+use super::client::{client_info, lang};
 use super::cloud::require_session;
+use super::keypair::authenticate;
 use super::problem::ApiError;
 use super::webserver::session_summary;
 
@@ -34,8 +36,53 @@ enum EndSession {
     NotFound,
 }
 
+#[derive(Debug, ApiResponse)]
+enum Rotation {
+    /// The new keypair; the old one no longer works.
+    #[oai(status = 200)]
+    Rotated(Json<RotatedKeypair>),
+}
+
 #[OpenApi]
 impl CompanionApi {
+    /// The caller's access key (never the secret key). A session or a
+    /// signed request.
+    #[oai(path = "/keypair", method = "get")]
+    async fn keypair(&self, req: &Request) -> poem::Result<Json<KeypairInfo>> {
+        let caller = authenticate(req, b"", &self.state).await?;
+        Ok(Json(KeypairInfo {
+            access_key: caller.user().access_key.clone(),
+        }))
+    }
+
+    /// A new keypair replaces the old one at once. Needs a session and the
+    /// password again (and a one-time code when 2FA is on); the secret key
+    /// is in this answer only.
+    #[oai(path = "/keypair/rotate", method = "post")]
+    async fn rotate_keypair(
+        &self,
+        req: &Request,
+        body: Json<RotateKeypairRequest>,
+    ) -> poem::Result<Rotation> {
+        let live = require_session(req, &self.state).await?;
+        let (user, secret_key) = self
+            .state
+            .domain
+            .rotate_own_keypair(
+                &live,
+                &body.0.password,
+                body.0.otp.as_deref(),
+                client_info(req),
+                lang(req),
+            )
+            .await
+            .map_err(reauth_problem)?;
+        Ok(Rotation::Rotated(Json(RotatedKeypair {
+            access_key: user.access_key,
+            secret_key,
+        })))
+    }
+
     /// The password policy this server enforces, with a description of each
     /// rule, so a client can show the same checklist live.
     #[oai(path = "/password-policy", method = "get")]
@@ -80,6 +127,41 @@ impl CompanionApi {
         } else {
             EndSession::NotFound
         })
+    }
+}
+
+/// The answer when proving who one is went wrong.
+fn reauth_problem(error: crate::domain::totp::TotpError) -> ApiError {
+    use crate::domain::totp::TotpError;
+    use baigate_shared::problem::{Problem, ProblemType};
+    use poem::http::StatusCode;
+    match error {
+        TotpError::WrongPassword => ApiError::problem(
+            StatusCode::UNAUTHORIZED,
+            Problem::new(ProblemType::AuthFailed, "The password is not right.")
+                .with_field("password"),
+        ),
+        TotpError::InvalidCode => ApiError::problem(
+            StatusCode::UNAUTHORIZED,
+            Problem::new(
+                ProblemType::TotpAuthFailed,
+                "A current one-time code is needed.",
+            )
+            .with_field("otp"),
+        ),
+        TotpError::Locked { retry_after } => ApiError::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::new(
+                ProblemType::TooManyRequests,
+                "Too many failed login attempts",
+            )
+            .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
+        ),
+        TotpError::Domain(e) => e.into(),
+        other => ApiError::problem(
+            StatusCode::BAD_REQUEST,
+            Problem::new(ProblemType::GenericBadRequest, other.to_string()),
+        ),
     }
 }
 

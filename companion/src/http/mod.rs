@@ -9,6 +9,7 @@ mod documents;
 mod encoded;
 mod func;
 mod headers;
+mod keypair;
 mod page_text;
 mod pages;
 pub mod problem;
@@ -136,8 +137,26 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     // Every route that checks a credential or sends mail goes through it.
     let throttled = state.throttle.clone();
     Route::new()
+        .at("/", get(func::version))
         .at("/func", get(func::version))
         .at("/func/", get(func::version))
+        .at(
+            "/func/auth",
+            get(keypair::echo.with(throttled.clone())).post(keypair::echo.with(throttled.clone())),
+        )
+        .at(
+            "/func/auth/role",
+            get(keypair::role.with(throttled.clone())),
+        )
+        .at(
+            "/auth",
+            get(keypair::echo.with(throttled.clone())).post(keypair::echo.with(throttled.clone())),
+        )
+        .at("/auth/role", get(keypair::role.with(throttled.clone())))
+        .at(
+            "/auth/update-password",
+            post(cloud::update_password).with(throttled.clone()),
+        )
         .at("/func/ping", get(func::ping))
         .at("/config.toml", get(func::webui_config))
         .at(

@@ -124,6 +124,46 @@ impl Store {
         .await
     }
 
+    /// Finds the account an access key belongs to.
+    pub async fn find_user_by_access_key(&self, access_key: String) -> Result<Option<User>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE access_key = ?1"
+            ))?;
+            Ok(stmt.query_row([access_key], first_user).optional()?)
+        })
+        .await
+    }
+
+    /// Gives an account a new keypair (the old one stops working at once).
+    pub async fn replace_keypair(
+        &self,
+        user_id: i64,
+        access_key: String,
+        secret_key_sealed: Vec<u8>,
+        event: AuditEvent,
+    ) -> Result<User> {
+        self.write(move |tx| {
+            let user = tx
+                .query_row(
+                    &format!(
+                        "UPDATE users SET access_key = ?1, secret_key_sealed = ?2 WHERE id = ?3 \
+                         RETURNING {USER_COLUMNS}"
+                    ),
+                    params![access_key, secret_key_sealed, user_id],
+                    first_user,
+                )
+                .map_err(|e| {
+                    unique_violation(&e)
+                        .map(StoreError::Duplicate)
+                        .unwrap_or(StoreError::Sqlite(e))
+                })?;
+            super::audit::insert(tx, &event)?;
+            Ok(user)
+        })
+        .await
+    }
+
     /// Finds the account with this canonical email address.
     pub async fn find_user_by_email(&self, canonical: String) -> Result<Option<User>> {
         self.read(move |conn| {

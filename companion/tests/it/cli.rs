@@ -502,3 +502,29 @@ fn unlock_from_the_command_line() {
     let unknown = run_cli(&data, &["user", "unlock", "nobody"], "");
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[test]
+fn keypair_rotate_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let old = cli_add_user(data, "user@example.com", "alice");
+    let output = run_cli(data, &["keypair", "rotate", "ALICE"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let new = text
+        .lines()
+        .find_map(|l| l.strip_prefix("access key: "))
+        .unwrap();
+    assert_ne!(new, old);
+    assert_eq!(
+        text.lines()
+            .find_map(|l| l.strip_prefix("secret key: "))
+            .unwrap()
+            .len(),
+        40
+    );
+    let list = stdout(&run_cli(data, &["user", "list"], ""));
+    assert!(list.contains(new) && !list.contains(&old));
+    let unknown = run_cli(data, &["keypair", "rotate", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+}

@@ -215,3 +215,75 @@ fn the_real_client_logs_in_with_a_one_time_code() {
     let token = client.saved_session().unwrap();
     assert_eq!(login_check(&server.url, &token)["authenticated"], true);
 }
+
+/// API mode: the real client signs requests with its own `generate_signature`.
+#[test]
+fn the_real_client_signs_requests_in_api_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = ServerProcess::start(&data);
+    let output = crate::support::run_cli(
+        &data,
+        &[
+            "user",
+            "add",
+            "--email",
+            "api@example.com",
+            "--username",
+            "api",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let key = |prefix: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    let (access_key, secret_key) = (key("access key: "), key("secret key: "));
+    let venv = client_venv();
+    let script = r#"
+import asyncio, json
+from ai.backend.client.session import AsyncSession
+from ai.backend.client.request import Request
+
+async def main():
+    async with AsyncSession():
+        for path, params in (("/auth/role", {"group": "8c4e2f16"}), ("/auth", {"echo": "signed"})):
+            rqst = Request("GET", path, params=params)
+            async with rqst.fetch() as resp:
+                print(json.dumps(await resp.json()))
+
+asyncio.run(main())
+"#;
+    let run = |secret: &str| {
+        Command::new(venv.join("bin/python"))
+            .args(["-c", script])
+            .env("HOME", dir.path())
+            .env("BACKEND_ENDPOINT", &server.url)
+            .env("BACKEND_ENDPOINT_TYPE", "api")
+            .env("BACKEND_ACCESS_KEY", &access_key)
+            .env("BACKEND_SECRET_KEY", secret)
+            .env("PYTHONWARNINGS", "ignore")
+            .output()
+            .unwrap()
+    };
+    let output = run(&secret_key);
+    assert!(output.status.success(), "{}", text(&output));
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["global_role"], "user");
+    assert_eq!(
+        lines[1],
+        serde_json::json!({"authorized": "yes", "echo": "signed"})
+    );
+    // A wrong secret is refused.
+    let refused = run(&"x".repeat(40));
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("401"), "{}", text(&refused));
+}

@@ -1,0 +1,487 @@
+//! API keypair mode: requests signed the way Backend.AI clients sign them.
+//!
+//! ```text
+//! Authorization: BackendAI signMethod=HMAC-SHA256, credential=<access key>:<hex signature>
+//! string to sign = METHOD \n path?query \n raw date \n host:<Host> \n
+//!                  content-type:<mime> \n x-backendai-version:<version> \n <body hash>
+//! signing key    = HMAC(HMAC(secret key, date as YYYYMMDD in its own zone), host)
+//! signature      = hex(HMAC(signing key, string to sign))
+//! ```
+//!
+//! The body hash is of the empty string for API versions from v4.20181215 on
+//! (what every current client sends), of the body before. Only SHA-256 is
+//! accepted; the date must be within a window of the server's time; a
+//! signature is accepted once (a replay inside the window is refused); an
+//! unknown access key and a wrong signature are answered the same, after the
+//! same work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::{Domain, DomainError};
+use crate::clock::UnixTime;
+use crate::model::{User, UserStatus};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// API versions from this one on sign the hash of an empty body.
+const EMPTY_BODY_SINCE: &str = "v4.20181215";
+
+/// What a signed request says about itself.
+#[derive(Debug, Clone)]
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// Path and query exactly as they came on the wire.
+    pub path_and_query: &'a str,
+    pub host: &'a str,
+    /// `Content-Type` without parameters, lower case; `application/octet-stream` if none.
+    pub content_type: String,
+    pub authorization: &'a str,
+    /// The `Date` (or `X-BackendAI-Date`) header as sent.
+    pub date: Option<&'a str>,
+    /// The header name (`x-backendai-version` or `x-sorna-version`) and value.
+    pub version: Option<(&'a str, &'a str)>,
+    pub body: &'a [u8],
+}
+
+/// Why a signature was not accepted. `Mismatch` covers an unknown access
+/// key, a wrong signature, a replay and an account that may not use its keys.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("Malformed authorization header")]
+    Malformed,
+    #[error("Only HMAC-SHA256 signatures are accepted")]
+    UnsupportedMethod,
+    #[error("Missing X-BackendAI-Version header")]
+    MissingVersion,
+    #[error("Date/time sync error")]
+    Date,
+    #[error("Signature mismatch")]
+    Mismatch,
+}
+
+/// The parts of an `Authorization: BackendAI …` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub access_key: String,
+    pub signature: String,
+}
+
+/// Parses the header; `Ok(None)` when it is not a Backend.AI signature at all
+/// (so other schemes can be tried).
+pub fn parse_authorization(header: &str) -> Result<Option<Credential>, SignatureError> {
+    let Some((scheme, rest)) = header.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("BackendAI") && !scheme.eq_ignore_ascii_case("Sorna") {
+        return Ok(None);
+    }
+    let mut method = None;
+    let mut credential = None;
+    for item in rest.split(',') {
+        let (key, value) = item
+            .trim()
+            .split_once('=')
+            .ok_or(SignatureError::Malformed)?;
+        match key.trim() {
+            "signMethod" => method = Some(value.trim()),
+            "credential" => credential = Some(value.trim()),
+            _ => {}
+        }
+    }
+    let method = method.ok_or(SignatureError::Malformed)?;
+    if !method.eq_ignore_ascii_case("HMAC-SHA256") {
+        return Err(SignatureError::UnsupportedMethod);
+    }
+    let (access_key, signature) = credential
+        .and_then(|c| c.split_once(':'))
+        .ok_or(SignatureError::Malformed)?;
+    if access_key.is_empty() || signature.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    Ok(Some(Credential {
+        access_key: access_key.to_owned(),
+        signature: signature.to_ascii_lowercase(),
+    }))
+}
+
+/// Parses the date header: RFC 3339 / ISO 8601 (a date without a zone is
+/// UTC) or an HTTP date.
+pub fn parse_date(raw: &str) -> Option<OffsetDateTime> {
+    let raw = raw.trim();
+    if let Ok(date) = OffsetDateTime::parse(raw, &Rfc3339) {
+        return Some(date);
+    }
+    if let Ok(date) = OffsetDateTime::parse(raw, &Rfc2822) {
+        return Some(date);
+    }
+    let naive = time::macros::format_description!(
+        version = 2,
+        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    PrimitiveDateTime::parse(raw, naive)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+fn hmac(key: &[u8], message: &[u8]) -> Result<[u8; 32], SignatureError> {
+    let mut mac = HmacSha256::new_from_slice(key).map_err(|_| SignatureError::Malformed)?;
+    mac.update(message);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// The string the client signed.
+pub fn string_to_sign(request: &SignedRequest<'_>, date_raw: &str, version_line: &str) -> String {
+    let body_hash = match request.version {
+        Some((_, version)) if version < EMPTY_BODY_SINCE => {
+            hex::encode(Sha256::digest(request.body))
+        }
+        _ => hex::encode(Sha256::digest(b"")),
+    };
+    format!(
+        "{method}\n{path}\n{date_raw}\nhost:{host}\ncontent-type:{content_type}\n{version_line}\n{body_hash}",
+        method = request.method.to_ascii_uppercase(),
+        path = request.path_and_query,
+        host = request.host,
+        content_type = request.content_type,
+    )
+}
+
+/// The per-day, per-host signing key.
+pub fn signing_key(
+    secret_key: &str,
+    date: OffsetDateTime,
+    host: &str,
+) -> Result<[u8; 32], SignatureError> {
+    let day = format!(
+        "{:04}{:02}{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    );
+    let k_date = hmac(secret_key.as_bytes(), day.as_bytes())?;
+    hmac(&k_date, host.as_bytes())
+}
+
+/// The hex signature of a request under a secret key.
+pub fn sign(request: &SignedRequest<'_>, secret_key: &str) -> Result<String, SignatureError> {
+    let date_raw = request.date.ok_or(SignatureError::Date)?;
+    let date = parse_date(date_raw).ok_or(SignatureError::Date)?;
+    let (name, version) = request.version.ok_or(SignatureError::MissingVersion)?;
+    let version_line = format!("{}:{version}", name.to_ascii_lowercase());
+    let key = signing_key(secret_key, date, request.host)?;
+    let message = string_to_sign(request, date_raw, &version_line);
+    Ok(hex::encode(hmac(&key, message.as_bytes())?))
+}
+
+/// Signatures seen inside the date window, so none is accepted twice.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayCache(Arc<Mutex<HashMap<[u8; 32], UnixTime>>>);
+
+impl ReplayCache {
+    /// Records a signature until `until`; false if it was seen already.
+    fn first_use(&self, access_key: &str, signature: &str, now: UnixTime, until: UnixTime) -> bool {
+        let mut digest = Sha256::new();
+        digest.update(access_key.as_bytes());
+        digest.update(b":");
+        digest.update(signature.as_bytes());
+        let key: [u8; 32] = digest.finalize().into();
+        let Ok(mut seen) = self.0.lock() else {
+            return false;
+        };
+        if seen.get(&key).is_some_and(|expiry| *expiry > now) {
+            return false;
+        }
+        seen.insert(key, until);
+        true
+    }
+
+    /// Forgets signatures whose date window has passed.
+    pub fn forget_expired(&self, now: UnixTime) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.retain(|_, expiry| *expiry > now);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |seen| seen.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Domain {
+    /// The account a signed request comes from.
+    pub async fn verify_signed_request(
+        &self,
+        request: &SignedRequest<'_>,
+    ) -> Result<User, SignedRequestError> {
+        let credential =
+            parse_authorization(request.authorization)?.ok_or(SignatureError::Malformed)?;
+        let date_raw = request.date.ok_or(SignatureError::Date)?;
+        let date = parse_date(date_raw).ok_or(SignatureError::Date)?;
+        let now = self.now();
+        if (date.unix_timestamp() - now).abs() > self.signature_window {
+            return Err(SignatureError::Date.into());
+        }
+        if request.version.is_none() {
+            return Err(SignatureError::MissingVersion.into());
+        }
+        let user = self
+            .store
+            .find_user_by_access_key(credential.access_key.clone())
+            .await?;
+        // An unknown key costs the same work as a known one.
+        let secret = match &user {
+            Some(user) => self.secret_key(user).await?,
+            None => "0".repeat(40),
+        };
+        let expected = sign(request, &secret)?;
+        let matches = bool::from(expected.as_bytes().ct_eq(credential.signature.as_bytes()));
+        let Some(user) = user.filter(|_| matches) else {
+            tracing::info!(access_key = %credential.access_key, "signature refused");
+            return Err(SignatureError::Mismatch.into());
+        };
+        if user.status != UserStatus::Active || self.password_login_locked(&user).await? {
+            tracing::info!(user = %user.uuid, "signature refused: the account may not use its keys");
+            return Err(SignatureError::Mismatch.into());
+        }
+        let until = date.unix_timestamp().max(now) + self.signature_window;
+        if !self
+            .replay_cache
+            .first_use(&credential.access_key, &credential.signature, now, until)
+        {
+            tracing::info!(user = %user.uuid, "signature refused: replayed");
+            return Err(SignatureError::Mismatch.into());
+        }
+        Ok(user)
+    }
+
+    /// Whether the account is locked out of password login right now.
+    async fn password_login_locked(&self, user: &User) -> Result<bool, DomainError> {
+        let now = self.now();
+        Ok(self
+            .store
+            .guard(format!("user:{}", user.id))
+            .await?
+            .is_some_and(|guard| {
+                guard.disabled || guard.locked_until.is_some_and(|until| until > now)
+            }))
+    }
+
+    pub fn replay_cache(&self) -> &ReplayCache {
+        &self.replay_cache
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignedRequestError {
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<crate::store::StoreError> for SignedRequestError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Domain(error.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    fn request<'a>(
+        method: &'a str,
+        host: &'a str,
+        path: &'a str,
+        date: &'a str,
+        content_type: &str,
+        version: &'a str,
+    ) -> SignedRequest<'a> {
+        SignedRequest {
+            method,
+            path_and_query: path,
+            host,
+            content_type: content_type.to_owned(),
+            authorization: "",
+            date: Some(date),
+            version: Some(("X-BackendAI-Version", version)),
+            body: b"",
+        }
+    }
+
+    /// Protocol §6, vectors 1–3 (1 and 2 computed with the real
+    /// `backend.ai-client` 23.9.10).
+    #[test]
+    fn published_vectors() {
+        let one = request(
+            "GET",
+            "127.0.0.1:8090",
+            "/auth/role?group=8c4e2f16",
+            "2024-01-02T03:04:05.678901+00:00",
+            "text/plain",
+            "v7.20230615",
+        );
+        let date = parse_date(one.date.unwrap()).unwrap();
+        assert_eq!(
+            hex::encode(signing_key(SECRET, date, "127.0.0.1:8090").unwrap()),
+            "c236ad46afc00d04a1ec2312eff9d100781da36c5cea5169c994e802ba44f577"
+        );
+        assert_eq!(
+            string_to_sign(
+                &one,
+                "2024-01-02T03:04:05.678901+00:00",
+                "x-backendai-version:v7.20230615"
+            ),
+            "GET\n/auth/role?group=8c4e2f16\n2024-01-02T03:04:05.678901+00:00\nhost:127.0.0.1:8090\n\
+             content-type:text/plain\nx-backendai-version:v7.20230615\n\
+             e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sign(&one, SECRET).unwrap(),
+            "43b6d9ad8df91df78e5878d6a7165588c7fc1ce54a297c22a204feedd0beaadd"
+        );
+
+        let two = request(
+            "POST",
+            "api.example.com",
+            "/auth/update-password",
+            "2024-01-02T03:04:05.678901+00:00",
+            "application/json",
+            "v8.20240915",
+        );
+        let date = parse_date(two.date.unwrap()).unwrap();
+        assert_eq!(
+            hex::encode(signing_key(SECRET, date, "api.example.com").unwrap()),
+            "151fced4dddad5cb359b9a10fe816e5f58a17f7369df58414859f0642d8e7beb"
+        );
+        assert_eq!(
+            sign(&two, SECRET).unwrap(),
+            "f669d5ca9226a0cfc08aa1e6271c2c3ca166a7cc2a445b9b2d04b43132fe7d72"
+        );
+
+        let three = request(
+            "POST",
+            "api.example.com",
+            "/auth/update-password",
+            "2024-01-02T03:04:05.678Z",
+            "application/json",
+            "v8.20240915",
+        );
+        assert_eq!(
+            sign(&three, SECRET).unwrap(),
+            "36887c7f4af105052bfd961d130162c29b838e1fa42595fcdf14e45389479c6b"
+        );
+    }
+
+    #[test]
+    fn old_api_versions_sign_the_body() {
+        let mut old = request(
+            "POST",
+            "h",
+            "/p",
+            "2024-01-02T03:04:05Z",
+            "application/json",
+            "v3.20170615",
+        );
+        old.body = b"{\"a\":1}";
+        let signed = sign(&old, SECRET).unwrap();
+        old.body = b"{\"a\":2}";
+        assert_ne!(sign(&old, SECRET).unwrap(), signed);
+        let mut new = request(
+            "POST",
+            "h",
+            "/p",
+            "2024-01-02T03:04:05Z",
+            "application/json",
+            "v8.20240915",
+        );
+        new.body = b"{\"a\":1}";
+        let signed = sign(&new, SECRET).unwrap();
+        new.body = b"{\"a\":2}";
+        assert_eq!(
+            sign(&new, SECRET).unwrap(),
+            signed,
+            "as Backend.AI: the body is not signed"
+        );
+    }
+
+    #[test]
+    fn authorization_headers() {
+        let ok = parse_authorization(
+            "BackendAI signMethod=HMAC-SHA256, credential=AKIAIOSFODNN7EXAMPLE:ABCDEF",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(ok.access_key, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(ok.signature, "abcdef");
+        assert_eq!(parse_authorization("Bearer xyz").unwrap(), None);
+        let cases = [
+            (
+                "BackendAI signMethod=HMAC-MD5, credential=AK:sig",
+                SignatureError::UnsupportedMethod,
+            ),
+            (
+                "BackendAI signMethod=HMAC-SHA1, credential=AK:sig",
+                SignatureError::UnsupportedMethod,
+            ),
+            ("BackendAI credential=AK:sig", SignatureError::Malformed),
+            (
+                "BackendAI signMethod=HMAC-SHA256",
+                SignatureError::Malformed,
+            ),
+            (
+                "BackendAI signMethod=HMAC-SHA256, credential=AKsig",
+                SignatureError::Malformed,
+            ),
+            (
+                "BackendAI signMethod=HMAC-SHA256, credential=:sig",
+                SignatureError::Malformed,
+            ),
+            ("BackendAI garbage", SignatureError::Malformed),
+        ];
+        for (header, error) in cases {
+            assert_eq!(parse_authorization(header), Err(error), "{header}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        for raw in [
+            "2024-01-02T03:04:05.678901+00:00",
+            "2024-01-02T03:04:05.678Z",
+            "2024-01-02T03:04:05",
+            "Tue, 02 Jan 2024 03:04:05 GMT",
+        ] {
+            let date = parse_date(raw).unwrap();
+            assert_eq!(date.unix_timestamp(), 1_704_164_645, "{raw}");
+        }
+        // The day is taken in the header's own zone.
+        let seoul = parse_date("2024-01-02T08:00:00+09:00").unwrap();
+        assert_eq!(seoul.day(), 2);
+        assert!(parse_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn replay_cache_accepts_once_until_expiry() {
+        let cache = ReplayCache::default();
+        assert!(cache.first_use("AK", "sig", 100, 400));
+        assert!(!cache.first_use("AK", "sig", 200, 500));
+        assert!(cache.first_use("AK", "other", 200, 500));
+        cache.forget_expired(450);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.first_use("AK", "sig", 450, 750));
+    }
+}
