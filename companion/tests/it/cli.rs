@@ -528,3 +528,24 @@ fn keypair_rotate_from_the_command_line() {
     let unknown = run_cli(data, &["keypair", "rotate", "nobody"], "");
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[test]
+fn reset_2fa_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    cli_add_user(data, "user@example.com", "alice");
+    let output = run_cli(data, &["user", "reset-2fa", "alice"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Two-factor authentication of user@example.com is off"));
+    let db = rusqlite::Connection::open(data.join("baigate.sqlite3")).unwrap();
+    let kind: String = db
+        .query_row(
+            "SELECT kind FROM audit_events ORDER BY id DESC",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kind, "totp_disabled");
+    let unknown = run_cli(data, &["user", "reset-2fa", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+}
