@@ -13,7 +13,7 @@ use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
 use super::client::{client_info, lang};
-use super::problem::ApiError;
+use super::problem::{ApiError, required};
 use super::{AppState, body, json_response, session_token};
 use crate::domain::accounts::AccountError;
 use crate::domain::auth::{LiveSession, LoginRefusal, PasswordChange};
@@ -35,12 +35,6 @@ fn problem(
         problem = problem.with_field(field);
     }
     ApiError::problem(status, problem)
-}
-
-fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ApiError::missing(field))
 }
 
 /// The problem for a signup refusal; `username_field` is the name the client used.

@@ -115,6 +115,21 @@ fn render(page: Page<'_>, status: StatusCode) -> Response {
         .body(html)
 }
 
+/// A page with neither the password checklist nor the wide layout.
+fn page(lang: Lang, title: &str, body: String, here: String, status: StatusCode) -> Response {
+    render(
+        Page {
+            lang,
+            title,
+            body,
+            here,
+            checklist: false,
+            wide: false,
+        },
+        status,
+    )
+}
+
 /// `here` with its `lang` parameter set to `lang`.
 fn with_lang(here: &str, lang: Lang) -> String {
     let (path, query) = here.split_once('?').unwrap_or((here, ""));
@@ -248,17 +263,7 @@ fn signup_page(
     );
     if mode == SignupMode::Closed {
         body.push_str(&paragraph("error", t.signup_closed));
-        return render(
-            Page {
-                lang,
-                title: t.signup_title,
-                body,
-                here,
-                checklist: false,
-                wide: false,
-            },
-            StatusCode::FORBIDDEN,
-        );
+        return page(lang, t.signup_title, body, here, StatusCode::FORBIDDEN);
     }
     if let Some(error) = &form.error {
         body.push_str(&paragraph("error", error));
@@ -460,17 +465,7 @@ pub async fn signup_submit(
                 escape_html(t.secret_key),
                 escape_html(&signed_up.account.secret_key),
             ));
-            render(
-                Page {
-                    lang,
-                    title: t.signup_done_title,
-                    body,
-                    here,
-                    checklist: false,
-                    wide: false,
-                },
-                StatusCode::CREATED,
-            )
+            page(lang, t.signup_done_title, body, here, StatusCode::CREATED)
         }
         Err(error) => {
             let (message, status) = match &error {
@@ -559,17 +554,7 @@ pub async fn verify_email(req: &Request, Data(state): Data<&Arc<AppState>>) -> R
             )
         }
     };
-    render(
-        Page {
-            lang,
-            title: t.verify_title,
-            body,
-            here,
-            checklist: false,
-            wide: false,
-        },
-        status,
-    )
+    page(lang, t.verify_title, body, here, status)
 }
 
 /// `POST /resend-verification`
@@ -590,33 +575,13 @@ pub async fn resend_verification(
             paragraph("error", &fill(t.field_missing, &[("field", t.email)])),
             resend_form(t, lang, "")
         );
-        return render(
-            Page {
-                lang,
-                title: t.verify_title,
-                body,
-                here,
-                checklist: false,
-                wide: false,
-            },
-            StatusCode::BAD_REQUEST,
-        );
+        return page(lang, t.verify_title, body, here, StatusCode::BAD_REQUEST);
     }
     state
         .domain
         .resend_verification(email, client_info(req), lang);
     let body = paragraph("success", t.mail_on_its_way);
-    render(
-        Page {
-            lang,
-            title: t.verify_title,
-            body,
-            here,
-            checklist: false,
-            wide: false,
-        },
-        StatusCode::OK,
-    )
+    page(lang, t.verify_title, body, here, StatusCode::OK)
 }
 
 // ------------------------------------------------------- forgot password
@@ -646,31 +611,11 @@ pub async fn forgot_form(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
     let here = format!("/forgot-password?lang={}", lang.code());
     if !state.domain.signup_policy().allow_password_reset {
         let body = paragraph("error", t.reset_disabled);
-        return render(
-            Page {
-                lang,
-                title: t.forgot_title,
-                body,
-                here,
-                checklist: false,
-                wide: false,
-            },
-            StatusCode::FORBIDDEN,
-        );
+        return page(lang, t.forgot_title, body, here, StatusCode::FORBIDDEN);
     }
     let fields = query(req);
     let body = forgot_body(t, lang, value(&fields.email));
-    render(
-        Page {
-            lang,
-            title: t.forgot_title,
-            body,
-            here,
-            checklist: false,
-            wide: false,
-        },
-        StatusCode::OK,
-    )
+    page(lang, t.forgot_title, body, here, StatusCode::OK)
 }
 
 /// `POST /forgot-password`
@@ -691,17 +636,7 @@ pub async fn forgot_submit(
             paragraph("error", &fill(t.field_missing, &[("field", t.email)])),
             forgot_body(t, lang, "")
         );
-        return render(
-            Page {
-                lang,
-                title: t.forgot_title,
-                body,
-                here,
-                checklist: false,
-                wide: false,
-            },
-            StatusCode::BAD_REQUEST,
-        );
+        return page(lang, t.forgot_title, body, here, StatusCode::BAD_REQUEST);
     }
     let (body, status) = match state
         .domain
@@ -717,17 +652,7 @@ pub async fn forgot_submit(
             )
         }
     };
-    render(
-        Page {
-            lang,
-            title: t.forgot_title,
-            body,
-            here,
-            checklist: false,
-            wide: false,
-        },
-        status,
-    )
+    page(lang, t.forgot_title, body, here, status)
 }
 
 // ------------------------------------------------------- change password

@@ -42,6 +42,14 @@ impl ApiError {
     }
 }
 
+/// A required field's value, or Backend.AI's 400 naming it when it is
+/// missing or blank.
+pub fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::missing(field))
+}
+
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         Self::Internal(error.to_string())

@@ -15,15 +15,9 @@ use poem::{Body, Request, Response, handler};
 
 use super::client::{client_info, lang};
 use super::cloud::require_session;
-use super::problem::ApiError;
+use super::problem::{ApiError, required};
 use super::{AppState, body, json_response};
 use crate::domain::totp::{Enrolment, TotpError};
-
-fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ApiError::missing(field))
-}
 
 /// The one place 2FA failures become answers.
 fn totp_problem(error: TotpError, code_field: &str) -> ApiError {

@@ -15,7 +15,7 @@ use poem::web::Data;
 use poem::{Body, Request, Response, handler};
 
 use super::client::{client_info, lang};
-use super::problem::ApiError;
+use super::problem::{ApiError, required};
 use super::{AppState, body, json_response, session_token};
 use crate::clock::rfc3339;
 use crate::domain::auth::{LoginOptions, LoginRefusal, LoginResult, PasswordChange};
@@ -95,13 +95,6 @@ pub(crate) fn session_summary(details: &SessionDetails, current: Option<i64>) ->
         user_agent: details.client.user_agent.clone(),
         current: current == Some(details.session.id),
     }
-}
-
-/// Takes a required, non-empty field.
-fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing(field))
 }
 
 /// `POST /server/login`
