@@ -70,3 +70,23 @@ ensure_smtp_server() {
     python3 -m venv "$SMTP_VENV" || { apt_install python3-venv; python3 -m venv "$SMTP_VENV"; }
     "$SMTP_VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==1.4.6"
 }
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate
+# in Cargo.lock; it is installed into the cache, not onto the system.
+WASM_BINDGEN_VERSION="0.2.130"
+WASM_BINDGEN="$CACHE_DIR/wasm-bindgen-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
+
+ensure_wasm_bindgen() {
+    if [ -x "$WASM_BINDGEN" ] && "$WASM_BINDGEN" --version | grep -q "$WASM_BINDGEN_VERSION"; then
+        return 0
+    fi
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+    # Without --locked: its lockfile pins a webpki-roots the registry lacks.
+    cargo install --quiet --root "$CACHE_DIR/wasm-bindgen-$WASM_BINDGEN_VERSION" \
+        wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
+}
+
+# Debian's Chromium and its ChromeDriver (same source package, same version).
+ensure_chromium() {
+    apt_install chromium chromium-driver
+}

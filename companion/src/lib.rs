@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod host;
 pub mod http;
 pub mod i18n;
 pub mod logging;

@@ -11,5 +11,6 @@ pub mod keypair;
 pub mod password;
 pub mod problem;
 pub mod sessions;
+pub mod summary;
 pub mod totp;
 pub mod webserver;

@@ -48,6 +48,26 @@ impl Domain {
             .await?)
     }
 
+    /// What the start panel shows about the account.
+    pub async fn account_summary(
+        &self,
+        user: &User,
+    ) -> Result<baigate_shared::summary::AccountSummary, DomainError> {
+        let now = self.now();
+        let live = self.store.count_live_sessions(user.id, now).await?;
+        let previous = self.store.previous_login(user.id).await?;
+        Ok(baigate_shared::summary::AccountSummary {
+            email: user.email.clone(),
+            username: user.username.clone(),
+            role: user.role.as_str().to_owned(),
+            status: user.status.as_str().to_owned(),
+            access_key: user.access_key.clone(),
+            totp_enabled: self.totp_enabled(user).await?,
+            last_login_at: previous.map(crate::clock::rfc3339),
+            live_sessions: u32::try_from(live).unwrap_or(u32::MAX),
+        })
+    }
+
     /// Lifts a lock (and a turned-off password login) from an account.
     /// Returns the account and whether anything was locked.
     pub async fn unlock(&self, login_name: &str) -> Result<Option<(User, bool)>, DomainError> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use baigate_shared::keypair::{KeypairInfo, RotateKeypairRequest, RotatedKeypair};
 use baigate_shared::password::PasswordPolicyDocument;
 use baigate_shared::sessions::SessionSummary;
+use baigate_shared::summary::Summary;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -45,6 +46,25 @@ enum Rotation {
 
 #[OpenApi]
 impl CompanionApi {
+    /// The caller's account (role, 2FA, previous login, live sessions) and
+    /// the companion host's live CPU, memory and disk use. A session or a
+    /// signed request.
+    #[oai(path = "/summary", method = "get")]
+    async fn summary(&self, req: &Request) -> poem::Result<Json<Summary>> {
+        let caller = authenticate(req, b"", &self.state).await?;
+        let account = self
+            .state
+            .domain
+            .account_summary(caller.user())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(Summary {
+            account,
+            host: self.state.host.usage().await,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }))
+    }
+
     /// The caller's access key (never the secret key). A session or a
     /// signed request.
     #[oai(path = "/keypair", method = "get")]

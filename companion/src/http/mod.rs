@@ -53,6 +53,8 @@ pub struct AppState {
     /// The per-client-IP limit on credential-checking routes.
     pub throttle: Throttle,
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// The host's live usage, for `/companion/summary`.
+    pub host: crate::host::HostMonitor,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -66,6 +68,7 @@ impl AppState {
         let public_origin = public_url.origin().ascii_serialization();
         Self {
             throttle: Throttle::new(config.throttle.per_ip_per_minute, clock),
+            host: crate::host::HostMonitor::new(&config.data_dir),
             trusted_proxies: Arc::new(TrustedProxies(config.server.trusted_proxies.clone())),
             cors: CorsPolicy::new(&config.server.allowed_origins, &public_origin),
             secure_cookies: public_url.scheme() == "https",

@@ -42,6 +42,19 @@ impl Store {
         self.write(move |tx| Ok(insert(tx, &event)?)).await
     }
 
+    /// When the account logged in before its latest login, if it did.
+    pub async fn previous_login(&self, user_id: i64) -> Result<Option<i64>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT at FROM audit_events WHERE user_id = ?1 AND kind = 'login_ok' \
+                 ORDER BY id DESC LIMIT 1 OFFSET 1",
+            )?;
+            let mut rows = stmt.query_map([user_id], |row| row.get(0))?;
+            Ok(rows.next().transpose()?)
+        })
+        .await
+    }
+
     /// The newest events first, at most `limit`.
     pub async fn recent_audit_events(&self, limit: u32) -> Result<Vec<AuditRow>> {
         self.read(move |conn| {

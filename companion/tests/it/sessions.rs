@@ -298,3 +298,40 @@ async fn the_webui_is_told_it_can_extend_sessions() {
         Some(true)
     );
 }
+
+#[tokio::test]
+async fn the_summary_shows_the_account_and_the_host() {
+    let app = TestApp::multi_session().await;
+    app.add_user("user@example.com", Some("alice")).await;
+    let first = app.session("alice", PASSWORD).await;
+    drop(first);
+    app.clock.advance(60);
+    let token = app.session("alice", PASSWORD).await;
+    let answer = Answer::from(
+        app.client
+            .get("/companion/summary")
+            .header("X-BackendAI-SessionID", &token)
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let json = answer.json();
+    assert_eq!(json["account"]["email"], "user@example.com");
+    assert_eq!(json["account"]["role"], "user");
+    assert_eq!(json["account"]["totp_enabled"], false);
+    assert_eq!(json["account"]["live_sessions"], 2);
+    assert_eq!(
+        json["account"]["last_login_at"], "2027-01-15T08:00:00Z",
+        "the login before this one"
+    );
+    let host = &json["host"];
+    assert!(host["cpu_count"].as_u64().unwrap() >= 1);
+    assert!(
+        host["memory_total_bytes"].as_u64().unwrap() > host["memory_used_bytes"].as_u64().unwrap()
+    );
+    assert!(host["disk_total_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    let anonymous = Answer::from(app.client.get("/companion/summary").send().await).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
