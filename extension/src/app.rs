@@ -1,0 +1,35 @@
+//! The popup: reads storage once, then shows the panel the state names.
+
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::actions::{self, Handle};
+use crate::panels::{ConflictPanel, LockedPanel, LoginPanel, OtpPanel, StartPanel};
+use crate::state::{Panel, State};
+use crate::text::{Text, t};
+
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(State::default);
+    {
+        let state = state.clone();
+        use_effect_with((), move |_| spawn_local(actions::load(state)));
+    }
+    let panel = match state.panel {
+        Panel::Loading => html! { <p class="loading" aria-busy="true">{ t(Text::Busy) }</p> },
+        Panel::Login => html! { <LoginPanel /> },
+        Panel::Otp => html! { <OtpPanel /> },
+        Panel::Locked => html! { <LockedPanel /> },
+        Panel::Conflict => html! { <ConflictPanel /> },
+        Panel::Start => html! { <StartPanel /> },
+    };
+    html! {
+        <ContextProvider<Handle> context={state.clone()}>
+            <header class="app-header">
+                <img src="icons/icon-32.png" alt="" width="20" height="20" />
+                <h1>{ t(Text::AppTitle) }</h1>
+            </header>
+            <main>{ panel }</main>
+        </ContextProvider<Handle>>
+    }
+}

@@ -1,0 +1,45 @@
+//! Login is paused for the account: what happened, and a countdown from the
+//! seconds the server gave.
+
+use yew::prelude::*;
+
+use crate::actions::Handle;
+use crate::components::{format_remaining, use_clock, use_escape, use_focus};
+use crate::state::Action;
+use crate::text::{Text, t, tf};
+
+#[component]
+pub fn LockedPanel() -> Html {
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
+    let now = use_clock();
+    let back = use_node_ref();
+    use_focus(back.clone());
+    let on_back = {
+        let state = state.clone();
+        Callback::from(move |()| state.dispatch(Action::BackToLogin))
+    };
+    use_escape(on_back.clone());
+
+    let countdown = match state.locked_until_ms {
+        Some(until) if until > now => html! {
+            <p class="countdown" role="timer" data-remaining={format!("{:.0}", (until - now) / 1000.0)}>
+                { tf(Text::LockedCountdown, &[&format_remaining(until - now)]) }
+            </p>
+        },
+        Some(_) => html! { <p class="countdown ready" role="status">{ t(Text::LockedReady) }</p> },
+        None => html! { <p class="countdown">{ t(Text::LockedNoTime) }</p> },
+    };
+    html! {
+        <section class="panel" data-panel="locked" aria-labelledby="locked-title">
+            <h2 id="locked-title">{ t(Text::LockedTitle) }</h2>
+            <p>{ t(Text::LockedText) }</p>
+            { countdown }
+            <div class="buttons">
+                <button type="button" class="primary" ref={back} data-action="back"
+                    onclick={on_back.reform(|_: MouseEvent| ())}>{ t(Text::Back) }</button>
+            </div>
+        </section>
+    }
+}

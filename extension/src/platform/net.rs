@@ -1,0 +1,97 @@
+//! `fetch`, as the protocol client needs it: JSON in, status and text out,
+//! the session header read back, a time limit.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Response};
+
+/// How long a request may take before it counts as unreachable.
+const TIMEOUT_MS: i32 = 10_000;
+
+/// An answer, read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// `X-BackendAI-SessionID`, when the server sent one.
+    pub session_id: Option<String>,
+    /// `Retry-After`, in seconds.
+    pub retry_after: Option<u64>,
+}
+
+/// Why there is no answer at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetError {
+    /// The browser says it is offline.
+    Offline,
+    /// No connection, refused, timed out, or blocked (CORS).
+    Unreachable,
+}
+
+fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Sends a request. `session_id` goes in `X-BackendAI-SessionID`.
+pub async fn send(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    session_id: Option<&str>,
+) -> Result<Reply, NetError> {
+    if !online() {
+        return Err(NetError::Offline);
+    }
+    let window = web_sys::window().ok_or(NetError::Unreachable)?;
+    let headers = Headers::new().map_err(|_| NetError::Unreachable)?;
+    let _ = headers.set("Accept", "application/json");
+    if body.is_some() {
+        let _ = headers.set("Content-Type", "application/json");
+    }
+    if let Some(id) = session_id {
+        let _ = headers.set("X-BackendAI-SessionID", id);
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_mode(RequestMode::Cors);
+    init.set_headers(&headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let controller = AbortController::new().ok();
+    if let Some(controller) = &controller {
+        init.set_signal(Some(&controller.signal()));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| NetError::Unreachable)?;
+    let timer = controller.map(|controller| {
+        gloo_timers::callback::Timeout::new(TIMEOUT_MS as u32, move || controller.abort())
+    });
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| {
+            if online() {
+                NetError::Unreachable
+            } else {
+                NetError::Offline
+            }
+        })?
+        .dyn_into()
+        .map_err(|_| NetError::Unreachable)?;
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    drop(timer);
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    Ok(Reply {
+        status: response.status(),
+        body: text,
+        session_id: header("X-BackendAI-SessionID").filter(|v| !v.is_empty()),
+        retry_after: header("Retry-After").and_then(|v| v.trim().parse().ok()),
+    })
+}

@@ -1,0 +1,78 @@
+//! `chrome.storage`: `local` keeps endpoint profiles across browser restarts;
+//! `session` keeps session ids in memory only, until the browser closes.
+//! Values are stored as JSON text.
+
+use js_sys::{Object, Promise, Reflect};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = get)]
+    fn local_get(keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = set)]
+    fn local_set(items: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = remove)]
+    fn local_remove(keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = get)]
+    fn session_get(keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = set)]
+    fn session_set(items: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = remove)]
+    fn session_remove(keys: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Which storage area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Kept across restarts.
+    Local,
+    /// Memory only, gone when the browser closes.
+    Session,
+}
+
+/// Reads a value; `None` if absent, unreadable, or outside an extension.
+pub async fn get<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
+    let keys = JsValue::from_str(key);
+    let promise = match area {
+        Area::Local => local_get(&keys),
+        Area::Session => session_get(&keys),
+    }
+    .ok()?;
+    let items = JsFuture::from(promise).await.ok()?;
+    let text = Reflect::get(&items, &keys).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Writes a value; false if it could not be stored.
+pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> bool {
+    let Ok(text) = serde_json::to_string(value) else {
+        return false;
+    };
+    let items = Object::new();
+    if Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(&text)).is_err() {
+        return false;
+    }
+    let promise = match area {
+        Area::Local => local_set(&items),
+        Area::Session => session_set(&items),
+    };
+    match promise {
+        Ok(promise) => JsFuture::from(promise).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Removes a value.
+pub async fn remove(area: Area, key: &str) {
+    let keys = JsValue::from_str(key);
+    let promise = match area {
+        Area::Local => local_remove(&keys),
+        Area::Session => session_remove(&keys),
+    };
+    if let Ok(promise) = promise {
+        let _ = JsFuture::from(promise).await;
+    }
+}

@@ -1,0 +1,198 @@
+//! Every string the popup shows, by its key in `_locales/*/messages.json`.
+//! A native test checks that each key exists in every locale.
+
+use crate::platform::i18n;
+
+macro_rules! texts {
+    ($($variant:ident => $key:literal,)*) => {
+        /// A message of `_locales/*/messages.json`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text {
+            $($variant,)*
+        }
+
+        impl Text {
+            pub const ALL: &'static [Text] = &[$(Text::$variant,)*];
+
+            pub fn key(self) -> &'static str {
+                match self {
+                    $(Text::$variant => $key,)*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    AppTitle => "appTitle",
+    LoginTitle => "loginTitle",
+    FieldUser => "fieldUser",
+    FieldPassword => "fieldPassword",
+    ShowPassword => "showPassword",
+    HidePassword => "hidePassword",
+    CapsLockOn => "capsLockOn",
+    ImeComposing => "imeComposing",
+    LoginButton => "loginButton",
+    Advanced => "advanced",
+    FieldEndpoint => "fieldEndpoint",
+    EndpointHint => "endpointHint",
+    EndpointHistory => "endpointHistory",
+    HealthChecking => "healthChecking",
+    HealthCompanion => "healthCompanion",
+    HealthBackendAi => "healthBackendAi",
+    HealthNotBackendAi => "healthNotBackendAi",
+    HealthUnreachable => "healthUnreachable",
+    HealthOffline => "healthOffline",
+    HealthInvalid => "healthInvalid",
+    HealthNeedsAccess => "healthNeedsAccess",
+    ErrorAccessDenied => "errorAccessDenied",
+    ErrorMismatch => "errorMismatch",
+    ErrorNeedsVerification => "errorNeedsVerification",
+    ErrorAccountDisabled => "errorAccountDisabled",
+    ErrorPasswordExpired => "errorPasswordExpired",
+    ErrorPasswordLoginOff => "errorPasswordLoginOff",
+    ErrorAlreadyLoggedIn => "errorAlreadyLoggedIn",
+    ErrorBadRequest => "errorBadRequest",
+    ErrorBadGateway => "errorBadGateway",
+    ErrorOther => "errorOther",
+    ErrorUnreachable => "errorUnreachable",
+    ErrorOffline => "errorOffline",
+    ErrorRateLimited => "errorRateLimited",
+    ErrorRateLimitedNoTime => "errorRateLimitedNoTime",
+    ErrorTotpRegistration => "errorTotpRegistration",
+    ErrorMissingFields => "errorMissingFields",
+    ErrorSessionEnded => "errorSessionEnded",
+    OtpTitle => "otpTitle",
+    OtpPrompt => "otpPrompt",
+    FieldOtp => "fieldOtp",
+    OtpButton => "otpButton",
+    OtpInvalid => "otpInvalid",
+    Back => "back",
+    LockedTitle => "lockedTitle",
+    LockedText => "lockedText",
+    LockedCountdown => "lockedCountdown",
+    LockedNoTime => "lockedNoTime",
+    LockedReady => "lockedReady",
+    ConflictTitle => "conflictTitle",
+    ConflictText => "conflictText",
+    ConflictPick => "conflictPick",
+    ConflictSession => "conflictSession",
+    ConflictUnknownClient => "conflictUnknownClient",
+    ConflictEnd => "conflictEnd",
+    Cancel => "cancel",
+    Role => "role",
+    SessionEnds => "sessionEnds",
+    SessionNoExpiry => "sessionNoExpiry",
+    Extend => "extend",
+    Extended => "extended",
+    Logout => "logout",
+    ServerTitle => "serverTitle",
+    Cpu => "cpu",
+    Memory => "memory",
+    Disk => "disk",
+    TwoFactorOn => "twoFactorOn",
+    TwoFactorOff => "twoFactorOff",
+    PreviousLogin => "previousLogin",
+    FirstLogin => "firstLogin",
+    LiveSessions => "liveSessions",
+    AccessKey => "accessKey",
+    Busy => "busy",
+    OtpMissing => "otpMissing",
+    OtpFreshCode => "otpFreshCode",
+    ImeComposingCode => "imeComposingCode",
+    LoggedInAs => "loggedInAs",
+    OfTotal => "ofTotal",
+    CpuUsage => "cpuUsage",
+}
+
+/// The message in the browser's language.
+pub fn t(text: Text) -> String {
+    i18n::message(text.key(), &[])
+}
+
+/// The message with `$1`, `$2`… filled.
+pub fn tf(text: Text, values: &[&str]) -> String {
+    i18n::message(text.key(), values)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn keys_of(locale: &str) -> BTreeSet<String> {
+        let path = format!(
+            "{}/_locales/{locale}/messages.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let object = json.as_object().unwrap();
+        for (key, entry) in object {
+            let message = entry["message"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{locale}/{key} has no message"));
+            assert!(!message.trim().is_empty(), "{locale}/{key} is empty");
+            // Every $n used is declared, in every locale alike.
+            if message.contains('$') {
+                assert!(
+                    entry.get("placeholders").is_some() || message.contains("$1"),
+                    "{locale}/{key}"
+                );
+            }
+        }
+        object.keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_key_is_in_every_locale() {
+        let en = keys_of("en");
+        for locale in ["ko", "ja"] {
+            assert_eq!(keys_of(locale), en, "{locale} differs from en");
+        }
+        for text in Text::ALL {
+            assert!(
+                en.contains(text.key()),
+                "{} is missing from the locales",
+                text.key()
+            );
+        }
+        // Keys outside the enum: the manifest's and popup.js's.
+        let outside = ["extName", "extDescription", "startFailed"];
+        for key in outside {
+            assert!(en.contains(key));
+        }
+        let used: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).chain(outside).collect();
+        let unused: Vec<&String> = en.iter().filter(|k| !used.contains(k.as_str())).collect();
+        assert!(unused.is_empty(), "messages nothing shows: {unused:?}");
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        let keys: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).collect();
+        assert_eq!(keys.len(), Text::ALL.len());
+    }
+
+    #[test]
+    fn placeholders_match_across_locales() {
+        let load = |locale: &str| -> serde_json::Value {
+            let path = format!(
+                "{}/_locales/{locale}/messages.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let en = load("en");
+        for locale in ["ko", "ja"] {
+            let other = load(locale);
+            for (key, entry) in en.as_object().unwrap() {
+                let count = |m: &str| (1..=4).filter(|n| m.contains(&format!("${n}"))).count();
+                let ours = count(entry["message"].as_str().unwrap());
+                let theirs = count(other[key]["message"].as_str().unwrap());
+                assert_eq!(ours, theirs, "{locale}/{key}: placeholders differ");
+            }
+        }
+    }
+}

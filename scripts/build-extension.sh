@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the browser extension into dist/extension (load it unpacked):
+# cargo for wasm32, then the wasm-bindgen CLI for the JS glue.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_rust
+ensure_wasm_target
+ensure_wasm_bindgen
+
+cd "$ROOT"
+say "building the extension (wasm32, size-optimised)"
+cargo build --locked --profile wasm-release --target wasm32-unknown-unknown -p baigate-extension
+
+out="$ROOT/dist/extension"
+staging="$ROOT/dist/.extension.new"
+rm -rf "$staging"
+mkdir -p "$staging/pkg"
+"$WASM_BINDGEN" --target web --no-typescript --remove-name-section --out-dir "$staging/pkg" \
+    target/wasm32-unknown-unknown/wasm-release/baigate_extension.wasm
+cp extension/manifest.json "$staging/"
+cp -R extension/_locales "$staging/"
+cp -R extension/static/. "$staging/"
+# Swap in whole, so a browser holding the old copy never sees half of one.
+rm -rf "$out"
+mv "$staging" "$out"
+wasm="$out/pkg/baigate_extension_bg.wasm"
+say "extension ready in dist/extension ($(wc -c <"$wasm") bytes of wasm, $(gzip -9c "$wasm" | wc -c) gzipped)"
