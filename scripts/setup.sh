@@ -8,16 +8,23 @@ for purpose in "$@"; do
     case "$purpose" in
         run)
             ensure_rust
+            ensure_wasm_target
+            ensure_wasm_bindgen
             ;;
         test)
             ensure_rust
             ensure_wasm_target
+            ensure_wasm_bindgen
+            ensure_chromium
             command -v setsid >/dev/null || apt_install util-linux
             ensure_py_client
             ensure_smtp_server
             ;;
         bench)
             ensure_rust
+            ensure_wasm_target
+            ensure_wasm_bindgen
+            ensure_chromium
             command -v wrk >/dev/null || apt_install wrk
             command -v curl >/dev/null || apt_install curl
             command -v python3 >/dev/null || apt_install python3

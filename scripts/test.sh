@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check: formatting, clippy (native
-# and wasm32), unit, integration and interoperability tests.
+# and wasm32), unit, integration and interoperability tests, the extension's
+# component tests in headless Chromium, and the end-to-end suite (the built
+# extension in headless Chromium against a real companion process).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ROOT/scripts/setup.sh" test
@@ -12,10 +14,19 @@ cargo fmt --all -- --check
 say "clippy (native)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-say "clippy (wasm32: the shared crate)"
-cargo clippy --locked -p baigate-shared --target wasm32-unknown-unknown -- -D warnings
+say "clippy (wasm32: the shared crate and the extension)"
+cargo clippy --locked -p baigate-shared -p baigate-extension --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-say "tests"
+"$ROOT/scripts/build-extension.sh"
+
+say "tests: unit, integration, interoperability, end to end"
+# The end-to-end suite uses the companion binary these tests build
+# (target/debug/baigate) and the extension just built in dist/extension.
 BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" AIOSMTPD_VENV="$SMTP_VENV" cargo test --locked --workspace
+
+say "extension component tests (wasm32, headless Chromium)"
+CHROMEDRIVER=/usr/bin/chromedriver \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(dirname "$WASM_BINDGEN")/wasm-bindgen-test-runner" \
+    cargo test --locked -p baigate-extension --target wasm32-unknown-unknown --test web
 
 say "all checks passed"
