@@ -188,9 +188,9 @@ impl Companion {
     }
 
     /// Turns on 2FA for an account through the API, as a user would in the
-    /// web UI; returns the secret. The confirming code is the previous time
-    /// step's, so the current step's code is still unused.
-    pub fn enrol_totp(&self, username: &str) -> Result<Vec<u8>> {
+    /// web UI; returns the secret and the recovery codes. The confirming code
+    /// is the previous time step's, so the current step's code is unused.
+    pub fn enrol_totp(&self, username: &str) -> Result<Enrolment> {
         let agent = http();
         let login = agent
             .post(format!("{}/server/login", self.url))
@@ -211,7 +211,7 @@ impl Companion {
         let secret = totp_rs::Secret::Encoded(key.to_owned())
             .to_bytes()
             .map_err(|e| anyhow!("bad key: {e:?}"))?;
-        let confirmed = agent
+        let mut confirmed = agent
             .post(format!("{}/func/totp/verify", self.url))
             .header("X-BackendAI-SessionID", &session)
             .send_json(json!({"otp": totp_code(&secret, -1)?}))?;
@@ -219,21 +219,21 @@ impl Companion {
             confirmed.status().as_u16() == 200,
             "enrolment was not confirmed"
         );
+        let confirmed: Value = confirmed.body_mut().read_json()?;
+        let recovery_codes = confirmed["recovery_codes"]
+            .as_array()
+            .context("no recovery codes")?
+            .iter()
+            .filter_map(|code| code.as_str().map(str::to_owned))
+            .collect();
         agent
             .post(format!("{}/server/logout", self.url))
             .header("X-BackendAI-SessionID", &session)
             .send_empty()?;
-        Ok(secret)
-    }
-
-    /// The live sessions of an account, as the companion lists them to it.
-    pub fn get_json(&self, path: &str, session: &str) -> Result<Value> {
-        Ok(http()
-            .get(format!("{}{path}", self.url))
-            .header("X-BackendAI-SessionID", session)
-            .call()?
-            .into_body()
-            .read_json()?)
+        Ok(Enrolment {
+            secret,
+            recovery_codes,
+        })
     }
 }
 
@@ -242,6 +242,13 @@ impl Drop for Companion {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What turning on 2FA gave.
+#[derive(Debug)]
+pub struct Enrolment {
+    pub secret: Vec<u8>,
+    pub recovery_codes: Vec<String>,
 }
 
 /// A blocking HTTP client that returns 4xx/5xx answers instead of errors.

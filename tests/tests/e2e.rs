@@ -84,7 +84,7 @@ async fn log_in_see_the_start_panel_extend_and_log_out() -> Result<()> {
 async fn log_in_with_a_one_time_code() -> Result<()> {
     let companion = Companion::start(&[])?;
     companion.add_user("bob@example.com", "bob")?;
-    let secret = companion.enrol_totp("bob")?;
+    let secret = companion.enrol_totp("bob")?.secret;
     with_browser!(browser, {
         let popup = browser.open_popup().await?;
         popup.use_endpoint(&companion.url).await?;
@@ -199,6 +199,50 @@ async fn a_second_login_ends_the_first_when_the_user_says_so() -> Result<()> {
         one.expect_panel("login").await?;
         one.expect_notice("errorSessionEnded").await?;
         one.screenshot("login-session-ended").await?;
+        Ok(())
+    }
+    .await;
+    first.close().await;
+    second.close().await;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_factor_ending_the_other_session_takes_a_fresh_code() -> Result<()> {
+    let companion = Companion::start(&[])?;
+    companion.add_user("erin@example.com", "erin")?;
+    let enrolment = companion.enrol_totp("erin")?;
+    let first = Browser::start().await?;
+    let second = Browser::start().await?;
+    let outcome: Result<()> = async {
+        // The first browser logs in with a recovery code.
+        let one = first.open_popup().await?;
+        one.use_endpoint(&companion.url).await?;
+        one.log_in("erin", PASSWORD).await?;
+        one.expect_panel("otp").await?;
+        one.type_into("#otp", &enrolment.recovery_codes[0]).await?;
+        one.press(keys::ENTER).await?;
+        one.expect_panel("start").await?;
+
+        // The second passes password and code, and meets the first session.
+        let two = second.open_popup().await?;
+        two.use_endpoint(&companion.url).await?;
+        two.log_in("erin", PASSWORD).await?;
+        two.expect_panel("otp").await?;
+        two.type_into("#otp", &totp_code(&enrolment.secret, 0)?)
+            .await?;
+        two.expect_panel("conflict").await?;
+        two.click("[data-action=\"end-session\"]").await?;
+        // That code is spent: the popup asks for the next one.
+        two.expect_panel("otp").await?;
+        two.expect_notice("otpFreshCode").await?;
+        two.screenshot("otp-fresh-code").await?;
+        two.type_into("#otp", &totp_code(&enrolment.secret, 1)?)
+            .await?;
+        two.expect_panel("start").await?;
+
+        let one = first.open_popup().await?;
+        one.expect_notice("errorSessionEnded").await?;
         Ok(())
     }
     .await;
