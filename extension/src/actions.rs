@@ -186,11 +186,11 @@ pub async fn extend(state: Handle) {
     match client::extend(&endpoint, &session).await {
         Ok(Extension::Extended(expires)) => match parse_time(&expires) {
             Some(expires_ms) => state.dispatch(Action::Extended { expires_ms }),
-            None => state.dispatch(Action::Notice(Notice::error(Text::SessionNoExpiry))),
+            None => state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported))),
         },
         Ok(Extension::Ended) => ended(state, &endpoint).await,
         Ok(Extension::Unsupported) => {
-            state.dispatch(Action::Notice(Notice::error(Text::SessionNoExpiry)))
+            state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported)))
         }
         Err(_) => state.dispatch(Action::Notice(Notice::error_with(
             Text::ErrorUnreachable,

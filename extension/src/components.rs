@@ -292,9 +292,10 @@ pub fn use_escape(on_escape: Callback<()>) {
     use_effect_with((), move |_| {
         let listener = web_sys::window().map(|window| {
             events::listen(&window, "keydown", move |event: &web_sys::Event| {
+                // Escape while an input method composes cancels the composition.
                 if event
                     .dyn_ref::<KeyboardEvent>()
-                    .is_some_and(|e| e.key() == "Escape")
+                    .is_some_and(|e| e.key() == "Escape" && !e.is_composing())
                 {
                     on_escape.emit(());
                 }

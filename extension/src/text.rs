@@ -85,6 +85,7 @@ texts! {
     SessionNoExpiry => "sessionNoExpiry",
     Extend => "extend",
     Extended => "extended",
+    ExtendUnsupported => "extendUnsupported",
     Logout => "logout",
     ServerTitle => "serverTitle",
     Cpu => "cpu",
