@@ -1,6 +1,7 @@
 //! Types and rules shared by the baigate companion (native) and extension
 //! (wasm32): the wire types of the Backend.AI login endpoints, problem
-//! answers, identity canonicalisation and the password policy.
+//! answers, identity canonicalisation, the password policy and Backend.AI's
+//! request signing.
 //!
 //! No I/O lives here, so every rule runs the same on both sides and is tested
 //! natively.
@@ -11,6 +12,7 @@ pub mod keypair;
 pub mod password;
 pub mod problem;
 pub mod sessions;
+pub mod signing;
 pub mod summary;
 pub mod totp;
 pub mod webserver;
