@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser extension into dist/extension (load it unpacked):
 # cargo for wasm32, then the wasm-bindgen CLI for the JS glue.
+# BAIGATE_PINNED_ENDPOINT=https://… pins every popup to that endpoint (an
+# administrator can do the same without rebuilding, through managed storage).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_rust
@@ -20,6 +22,19 @@ mkdir -p "$staging/pkg"
 cp extension/manifest.json "$staging/"
 cp -R extension/_locales "$staging/"
 cp -R extension/static/. "$staging/"
+# Build settings the popup reads (settings.json); the pinned endpoint is null
+# unless BAIGATE_PINNED_ENDPOINT is set.
+pinned=null
+if [ -n "${BAIGATE_PINNED_ENDPOINT:-}" ]; then
+    case "$BAIGATE_PINNED_ENDPOINT" in
+        http://*|https://*) ;;
+        *) fail "BAIGATE_PINNED_ENDPOINT must start with http:// or https://" ;;
+    esac
+    escaped=$(printf '%s' "$BAIGATE_PINNED_ENDPOINT" | sed 's/\\/\\\\/g; s/"/\\"/g')
+    pinned="\"$escaped\""
+    say "pinned to $BAIGATE_PINNED_ENDPOINT"
+fi
+printf '{"pinned_endpoint": %s}\n' "$pinned" >"$staging/settings.json"
 # Swap in whole, so a browser holding the old copy never sees half of one.
 rm -rf "$out"
 mv "$staging" "$out"

@@ -1,20 +1,47 @@
-//! The popup's effects: they talk to the endpoint and to storage, then
-//! dispatch what happened to the reducer.
+//! The popup's effects: they talk to the endpoint, to storage and to the
+//! browser, then dispatch what happened to the reducer.
 
-use baigate_shared::webserver::LoginRequest;
+use baigate_shared::cloud::SignupRequest;
+use baigate_shared::totp::ReauthRequest;
+use baigate_shared::webserver::{AccountInfo, LoginRequest};
+use serde::{Deserialize, Serialize};
 use yew::UseReducerHandle;
 
-use crate::client::{self, Extension};
+use crate::client::{self, Extension, MailRequest};
+use crate::platform::net::{self, NetError};
 use crate::platform::permissions::{self, Grant};
 use crate::platform::storage::{self, Area};
-use crate::protocol::{Health, LoginOutcome};
-use crate::state::{Action, Credentials, DEFAULT_ENDPOINT, Notice, Session, State, remember};
+use crate::platform::tabs;
+use crate::profiles::{self, Profile};
+use crate::protocol::{self, Health, KeypairCheck, LoginOutcome, Refused};
+use crate::state::{
+    Action, Credential, Credentials, DEFAULT_ENDPOINT, Loaded, MailSent, Notice, Session, State,
+    net_notice,
+};
 use crate::text::Text;
 
 pub type Handle = UseReducerHandle<State>;
 
+const ENDPOINT_KEY: &str = "endpoint";
+const PROFILES_KEY: &str = "profiles";
+/// The managed-storage key (see `managed_schema.json`) and the build
+/// setting (`settings.json`) that pin the endpoint.
+const PINNED_KEY: &str = "pinned_endpoint";
+
 fn session_key(endpoint: &str) -> String {
     format!("session:{endpoint}")
+}
+
+fn keypair_key(endpoint: &str) -> String {
+    format!("keypair:{endpoint}")
+}
+
+/// API keys, kept only in `chrome.storage.session`.
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredKeypair {
+    access_key: String,
+    secret_key: String,
+    role: String,
 }
 
 pub fn now_ms() -> f64 {
@@ -27,24 +54,49 @@ pub fn parse_time(text: &str) -> Option<f64> {
     (!ms.is_nan()).then_some(ms)
 }
 
-/// Reads the endpoint, its history and a remembered session (checked live).
+/// The endpoint an administrator or the build pinned, if any.
+async fn pinned_endpoint() -> Option<String> {
+    if let Some(managed) = storage::managed_text(PINNED_KEY).await {
+        return protocol::normalize_endpoint(&managed);
+    }
+    #[derive(Deserialize)]
+    struct Settings {
+        pinned_endpoint: Option<String>,
+    }
+    // Written by `scripts/build-extension.sh` when BAIGATE_PINNED_ENDPOINT is set.
+    let reply = net::send("GET", "settings.json", None, None).await.ok()?;
+    let settings: Settings = serde_json::from_str(&reply.body).ok()?;
+    protocol::normalize_endpoint(&settings.pinned_endpoint?)
+}
+
+/// Reads storage, the pinned endpoint, a remembered session (checked live)
+/// and an invitation link in the current tab.
 pub async fn load(state: Handle) {
-    let endpoint: String = storage::get(Area::Local, "endpoint")
-        .await
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    let history: Vec<String> = storage::get(Area::Local, "history")
+    let pinned = pinned_endpoint().await;
+    let endpoint = match &pinned {
+        Some(endpoint) => endpoint.clone(),
+        None => storage::get(Area::Local, ENDPOINT_KEY)
+            .await
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned()),
+    };
+    let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
         .await
         .unwrap_or_default();
     let mut notice = None;
     let mut session = None;
-    if let Some(id) = storage::get::<String>(Area::Session, &session_key(&endpoint)).await {
+    if let Some(keypair) =
+        storage::get::<StoredKeypair>(Area::Session, &keypair_key(&endpoint)).await
+    {
+        session = Some(keypair_session(keypair));
+    } else if let Some(id) = storage::get::<String>(Area::Session, &session_key(&endpoint)).await {
         match client::login_check(&endpoint, &id).await {
             Ok(Some(check)) => {
                 session = Some(Session {
-                    id,
+                    credential: Credential::Session(id),
                     account: check.account,
                     expires_ms: check.expires.as_deref().and_then(parse_time),
                     summary: None,
+                    totp_enabled: None,
                 });
             }
             Ok(None) => {
@@ -55,24 +107,58 @@ pub async fn load(state: Handle) {
             Err(_) => {}
         }
     }
-    let logged_in = session.as_ref().map(|s| s.id.clone());
-    state.dispatch(Action::Loaded {
+    // An invitation link open in the tab: sign up there, with its token.
+    let mut invitation = None;
+    let mut endpoint = endpoint;
+    if session.is_none()
+        && let Some(url) = tabs::active_tab_url().await
+        && url.contains("token=")
+        && let (Some(token), Some(origin)) = (
+            protocol::invitation_token(&url),
+            protocol::link_origin(&url),
+        )
+        && (pinned.is_none() || pinned.as_deref() == Some(origin.as_str()))
+    {
+        invitation = Some(token);
+        endpoint = origin;
+    }
+    let logged_in = session.as_ref().and_then(|s| s.id().map(str::to_owned));
+    state.dispatch(Action::Loaded(Loaded {
         endpoint: endpoint.clone(),
-        history,
+        pinned: pinned.is_some(),
+        profiles,
         session,
         notice,
-    });
+        invitation,
+    }));
     if let Some(id) = logged_in {
-        load_summary(state, endpoint, id).await;
+        load_account(state, endpoint, id).await;
     }
 }
 
-/// Checks what the endpoint is (for the health pill).
+fn keypair_session(keypair: StoredKeypair) -> Session {
+    Session {
+        credential: Credential::Keypair {
+            secret_key: keypair.secret_key,
+        },
+        account: AccountInfo {
+            access_key: keypair.access_key,
+            role: keypair.role,
+            status: "active".to_owned(),
+        },
+        expires_ms: None,
+        summary: None,
+        totp_enabled: None,
+    }
+}
+
+/// Checks what the endpoint is (for the health pill), then what it offers.
 pub async fn check_health(state: Handle, endpoint: String) {
-    let health = match crate::protocol::normalize_endpoint(&endpoint) {
-        Some(url) => match client::probe(&url).await {
+    let url = protocol::normalize_endpoint(&endpoint);
+    let health = match &url {
+        Some(url) => match client::probe(url).await {
             // Maybe only because the browser blocks the address for now.
-            Health::Unreachable => match crate::protocol::access_pattern(&url) {
+            Health::Unreachable => match protocol::access_pattern(url) {
                 Some(pattern) if !permissions::granted(&pattern).await => Health::NeedsAccess,
                 _ => Health::Unreachable,
             },
@@ -80,34 +166,83 @@ pub async fn check_health(state: Handle, endpoint: String) {
         },
         None => Health::InvalidAddress,
     };
-    state.dispatch(Action::HealthChecked { endpoint, health });
+    let usable = matches!(health, Health::Companion(_) | Health::BackendAi(_));
+    state.dispatch(Action::HealthChecked {
+        endpoint: endpoint.clone(),
+        health,
+    });
+    if let (true, Some(url)) = (usable, url) {
+        let mut info = client::endpoint_info(&url).await;
+        // Keyed by what the user typed, as the state compares.
+        info.endpoint = endpoint;
+        state.dispatch(Action::InfoLoaded(info));
+    }
 }
 
-/// The companion's summary, when the endpoint has one.
-async fn load_summary(state: Handle, endpoint: String, session: String) {
+/// The companion's summary and the 2FA status, when the endpoint has them.
+async fn load_account(state: Handle, endpoint: String, session: String) {
     if let Ok(Some(summary)) = client::summary(&endpoint, &session).await {
         state.dispatch(Action::SummaryLoaded(summary));
+    } else if let Some(enabled) = client::totp_status(&endpoint, &session).await {
+        state.dispatch(Action::TotpStatus(enabled));
     }
 }
 
 /// Remembers a new endpoint (when it is one).
 pub async fn save_endpoint(endpoint: String) {
-    if crate::protocol::normalize_endpoint(&endpoint).is_some() {
-        storage::set(Area::Local, "endpoint", &endpoint).await;
+    if protocol::normalize_endpoint(&endpoint).is_some() {
+        storage::set(Area::Local, ENDPOINT_KEY, &endpoint).await;
     }
+}
+
+/// The endpoint in use, or a notice saying it is not one.
+fn endpoint_of(state: &Handle) -> Option<String> {
+    let endpoint = protocol::normalize_endpoint(&state.endpoint);
+    if endpoint.is_none() {
+        state.dispatch(Action::Notice(Notice::error(Text::HealthInvalid)));
+    }
+    endpoint
+}
+
+/// Waits for the host permission the click asked for.
+async fn access_granted(state: &Handle, grant: Grant) -> bool {
+    if grant.granted().await {
+        return true;
+    }
+    state.dispatch(Action::Notice(Notice::error_with(
+        Text::ErrorAccessDenied,
+        state.endpoint.clone(),
+    )));
+    false
+}
+
+/// Asks for the endpoint's host permission; call it inside the click.
+pub fn request_access(state: &State) -> Grant {
+    let pattern =
+        protocol::normalize_endpoint(&state.endpoint).and_then(|e| protocol::access_pattern(&e));
+    permissions::request(pattern)
+}
+
+/// Remembers the endpoint and its profile after a login.
+async fn remember_login(state: &Handle, endpoint: &str, username: Option<String>) {
+    let profiles = profiles::remember(
+        &state.profiles,
+        Profile {
+            endpoint: endpoint.to_owned(),
+            username,
+            mode: state.mode,
+        },
+    );
+    storage::set(Area::Local, ENDPOINT_KEY, &endpoint).await;
+    storage::set(Area::Local, PROFILES_KEY, &profiles).await;
 }
 
 /// The first login step, from the form: waits for the permission the click
 /// asked for, then sends the password.
 pub async fn login_with_access(state: Handle, credentials: Credentials, grant: Grant) {
-    if !grant.granted().await {
-        state.dispatch(Action::Notice(Notice::error_with(
-            Text::ErrorAccessDenied,
-            state.endpoint.clone(),
-        )));
-        return;
+    if access_granted(&state, grant).await {
+        login(state, credentials, None, false, None).await;
     }
-    login(state, credentials, None, false, None).await;
 }
 
 /// One login step: the password (and `otp` / `force` for the second steps).
@@ -118,8 +253,7 @@ pub async fn login(
     force: bool,
     end_session: Option<String>,
 ) {
-    let Some(endpoint) = crate::protocol::normalize_endpoint(&state.endpoint) else {
-        state.dispatch(Action::Notice(Notice::error(Text::HealthInvalid)));
+    let Some(endpoint) = endpoint_of(&state) else {
         return;
     };
     state.dispatch(Action::Submitted);
@@ -140,6 +274,7 @@ pub async fn login(
         }) => Some((session_id.clone(), account.clone())),
         _ => None,
     };
+    let username = credentials.username.clone();
     state.dispatch(Action::Answered {
         credentials,
         code_sent,
@@ -159,27 +294,233 @@ pub async fn login(
         return;
     };
     storage::set(Area::Session, &session_key(&endpoint), &id).await;
-    storage::set(Area::Local, "endpoint", &endpoint).await;
-    storage::set(Area::Local, "history", &remember(&state.history, &endpoint)).await;
+    remember_login(&state, &endpoint, Some(username.clone())).await;
     let expires_ms = match client::login_check(&endpoint, &id).await {
         Ok(Some(check)) => check.expires.as_deref().and_then(parse_time),
         _ => None,
     };
-    state.dispatch(Action::LoggedIn(Session {
-        id: id.clone(),
-        account,
-        expires_ms,
-        summary: None,
-    }));
-    load_summary(state, endpoint, id).await;
+    state.dispatch(Action::LoggedIn {
+        session: Session {
+            credential: Credential::Session(id.clone()),
+            account,
+            expires_ms,
+            summary: None,
+            totp_enabled: None,
+        },
+        username: Some(username),
+    });
+    load_account(state, endpoint, id).await;
+}
+
+/// API mode: checks the keypair with a signed request, then keeps it for
+/// this browser session only.
+pub async fn login_with_keypair(
+    state: Handle,
+    access_key: String,
+    secret_key: String,
+    grant: Grant,
+) {
+    if !access_granted(&state, grant).await {
+        return;
+    }
+    let Some(endpoint) = endpoint_of(&state) else {
+        return;
+    };
+    state.dispatch(Action::Submitted);
+    let notice = match client::check_keypair(&endpoint, &access_key, &secret_key).await {
+        Ok(KeypairCheck::Valid { role }) => {
+            let keypair = StoredKeypair {
+                access_key,
+                secret_key,
+                role,
+            };
+            storage::set(Area::Session, &keypair_key(&endpoint), &keypair).await;
+            remember_login(&state, &endpoint, None).await;
+            state.dispatch(Action::LoggedIn {
+                session: keypair_session(keypair),
+                username: None,
+            });
+            return;
+        }
+        Ok(KeypairCheck::Mismatch) => Notice::error(Text::ErrorKeypairMismatch),
+        Ok(KeypairCheck::ClockSkew) => Notice::error(Text::ErrorClockSkew),
+        Ok(KeypairCheck::Refused(refused)) => refused_notice(&refused),
+        Err(error) => net_notice(error, &endpoint),
+    };
+    state.dispatch(Action::Notice(notice));
+}
+
+/// The notice for a refused form.
+pub fn refused_notice(refused: &Refused) -> Notice {
+    match &refused.detail {
+        Some(detail) => Notice::error_with(refused.text, detail.clone()),
+        None => Notice::error(refused.text),
+    }
+}
+
+/// A refusal that belongs to a field is shown there by the form; any
+/// other is the form's notice.
+fn show_refusal(state: &Handle, refused: &Refused) {
+    if refused.field.is_some() {
+        state.dispatch(Action::Idle);
+    } else {
+        state.dispatch(Action::Notice(refused_notice(refused)));
+    }
+}
+
+/// A form's request: the answer, or a notice already shown for a network
+/// failure (the form keeps its fields).
+async fn answered<T>(
+    state: &Handle,
+    endpoint: &str,
+    answer: client::Answer<T>,
+) -> Option<Result<T, Refused>> {
+    match answer {
+        Ok(result) => Some(result),
+        Err(error) => {
+            state.dispatch(Action::Notice(net_notice(error, endpoint)));
+            None
+        }
+    }
+}
+
+/// Signs up; a refusal comes back for the form to show by its field.
+pub async fn signup(state: Handle, request: SignupRequest, grant: Grant) -> Result<(), Refused> {
+    if !access_granted(&state, grant).await {
+        return Ok(());
+    }
+    let Some(endpoint) = endpoint_of(&state) else {
+        return Ok(());
+    };
+    state.dispatch(Action::Submitted);
+    let Some(result) = answered(&state, &endpoint, client::signup(&endpoint, &request).await).await
+    else {
+        return Ok(());
+    };
+    let response = result.inspect_err(|refused| show_refusal(&state, refused))?;
+    let email = request.email.unwrap_or_default();
+    let waits_for_mail = response.verification.is_some()
+        || response.status.as_deref().is_some_and(|s| s != "active");
+    if waits_for_mail {
+        state.dispatch(Action::MailSent(MailSent::Verification { email }));
+    } else {
+        state.dispatch(Action::SignedUp { username: email });
+    }
+    Ok(())
+}
+
+/// Asks for a password-change mail.
+pub async fn forgot_password(state: Handle, email: String, grant: Grant) -> Result<(), Refused> {
+    if !access_granted(&state, grant).await {
+        return Ok(());
+    }
+    let Some(endpoint) = endpoint_of(&state) else {
+        return Ok(());
+    };
+    state.dispatch(Action::Submitted);
+    let answer = client::send_mail(&endpoint, MailRequest::PasswordChange, &email).await;
+    let Some(result) = answered(&state, &endpoint, answer).await else {
+        return Ok(());
+    };
+    result.inspect_err(|refused| show_refusal(&state, refused))?;
+    state.dispatch(Action::MailSent(MailSent::PasswordChange));
+    Ok(())
+}
+
+/// Sends the address-confirmation link again.
+pub async fn resend_verification(state: Handle, email: String) {
+    let Some(endpoint) = endpoint_of(&state) else {
+        return;
+    };
+    state.dispatch(Action::Submitted);
+    let answer = client::send_mail(&endpoint, MailRequest::Verification, &email).await;
+    match answered(&state, &endpoint, answer).await {
+        Some(Ok(())) => state.dispatch(Action::Notice(Notice::info(Text::VerificationResent))),
+        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        None => {}
+    }
+}
+
+/// The session id of the logged-in session, if any.
+fn session_id(state: &State) -> Option<String> {
+    state
+        .session
+        .as_ref()
+        .and_then(|s| s.id().map(str::to_owned))
+}
+
+/// Fetches the secret to register (first login or logged in).
+pub async fn totp_enrol(state: Handle) {
+    let (Some(endpoint), Some(setup)) = (endpoint_of(&state), state.totp_setup.clone()) else {
+        return;
+    };
+    let session = session_id(&state);
+    let answer =
+        client::totp_enrol(&endpoint, session.as_deref(), setup.registration.as_deref()).await;
+    match answered(&state, &endpoint, answer).await {
+        Some(Ok(enrolment)) => state.dispatch(Action::TotpEnrolment(enrolment)),
+        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        None => {}
+    }
+}
+
+/// Confirms the setup with a code from the authenticator.
+pub async fn totp_confirm(state: Handle, code: String) -> Result<(), Refused> {
+    let (Some(endpoint), Some(setup)) = (endpoint_of(&state), state.totp_setup.clone()) else {
+        return Ok(());
+    };
+    state.dispatch(Action::Submitted);
+    let session = session_id(&state);
+    let answer = client::totp_confirm(
+        &endpoint,
+        session.as_deref(),
+        setup.registration.as_deref(),
+        &code,
+    )
+    .await;
+    match answered(&state, &endpoint, answer).await {
+        Some(Ok(codes)) => {
+            // An endpoint without recovery codes has nothing more to show.
+            let none = codes.is_empty();
+            state.dispatch(Action::TotpConfirmed(codes));
+            if none {
+                state.dispatch(Action::TotpSetupDone);
+            }
+            Ok(())
+        }
+        Some(Err(refused)) => {
+            show_refusal(&state, &refused);
+            Err(refused)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Turns 2FA off with a current code or the password.
+pub async fn totp_disable(state: Handle, proof: ReauthRequest) {
+    let (Some(endpoint), Some(session)) = (endpoint_of(&state), session_id(&state)) else {
+        return;
+    };
+    state.dispatch(Action::Submitted);
+    match answered(
+        &state,
+        &endpoint,
+        client::totp_disable(&endpoint, &session, proof).await,
+    )
+    .await
+    {
+        Some(Ok(())) => {
+            state.dispatch(Action::TotpDisabled);
+            load_account(state, endpoint, session).await;
+        }
+        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        None => {}
+    }
 }
 
 /// Extends the session.
 pub async fn extend(state: Handle) {
-    let (Some(endpoint), Some(session)) = (
-        crate::protocol::normalize_endpoint(&state.endpoint),
-        state.session.as_ref().map(|s| s.id.clone()),
-    ) else {
+    let (Some(endpoint), Some(session)) = (endpoint_of(&state), session_id(&state)) else {
         return;
     };
     state.dispatch(Action::Submitted);
@@ -192,10 +533,7 @@ pub async fn extend(state: Handle) {
         Ok(Extension::Unsupported) => {
             state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported)))
         }
-        Err(_) => state.dispatch(Action::Notice(Notice::error_with(
-            Text::ErrorUnreachable,
-            endpoint.clone(),
-        ))),
+        Err(error) => state.dispatch(Action::Notice(net_notice(error, &endpoint))),
     }
 }
 
@@ -211,8 +549,8 @@ pub async fn ended(state: Handle, endpoint: &str) {
 /// extended), then reads the summary again.
 pub async fn refresh(state: Handle) {
     let (Some(endpoint), Some(session)) = (
-        crate::protocol::normalize_endpoint(&state.endpoint),
-        state.session.as_ref().map(|s| s.id.clone()),
+        protocol::normalize_endpoint(&state.endpoint),
+        session_id(&state),
     ) else {
         return;
     };
@@ -222,24 +560,24 @@ pub async fn refresh(state: Handle) {
             if let Some(expires_ms) = check.expires.as_deref().and_then(parse_time) {
                 state.dispatch(Action::Refreshed { expires_ms });
             }
-            load_summary(state, endpoint, session).await;
+            load_account(state, endpoint, session).await;
         }
         // Unreachable for a moment: keep showing what is known.
-        Err(_) => {}
+        Err(NetError::Offline | NetError::Unreachable) => {}
     }
 }
 
-/// Logs out and forgets the session.
+/// Logs out (session mode) or forgets the keys (API mode).
 pub async fn logout(state: Handle) {
-    let (Some(endpoint), Some(session)) = (
-        crate::protocol::normalize_endpoint(&state.endpoint),
-        state.session.as_ref().map(|s| s.id.clone()),
-    ) else {
+    let Some(endpoint) = protocol::normalize_endpoint(&state.endpoint) else {
         return;
     };
     state.dispatch(Action::Submitted);
-    // Forget it whatever the server says: the user asked to be logged out.
-    let _ = client::logout(&endpoint, &session).await;
+    if let Some(session) = session_id(&state) {
+        // Forget it whatever the server says: the user asked to be logged out.
+        let _ = client::logout(&endpoint, &session).await;
+    }
     storage::remove(Area::Session, &session_key(&endpoint)).await;
+    storage::remove(Area::Session, &keypair_key(&endpoint)).await;
     state.dispatch(Action::SessionEnded(None));
 }

@@ -4,7 +4,10 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::panels::{ConflictPanel, LockedPanel, LoginPanel, OtpPanel, StartPanel};
+use crate::panels::{
+    ConflictPanel, ForgotPanel, LockedPanel, LoginPanel, MailSentPanel, OtpPanel, SignupPanel,
+    StartPanel, TotpOffPanel, TotpSetupPanel,
+};
 use crate::state::{Panel, State};
 use crate::text::{Text, t};
 
@@ -22,6 +25,11 @@ pub fn App() -> Html {
         Panel::Locked => html! { <LockedPanel /> },
         Panel::Conflict => html! { <ConflictPanel /> },
         Panel::Start => html! { <StartPanel /> },
+        Panel::Signup => html! { <SignupPanel /> },
+        Panel::Forgot => html! { <ForgotPanel /> },
+        Panel::MailSent => html! { <MailSentPanel /> },
+        Panel::TotpSetup => html! { <TotpSetupPanel /> },
+        Panel::TotpOff => html! { <TotpOffPanel /> },
     };
     html! {
         <ContextProvider<Handle> context={state.clone()}>

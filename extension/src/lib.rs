@@ -11,7 +11,9 @@ pub mod client;
 pub mod components;
 pub mod panels;
 pub mod platform;
+pub mod profiles;
 pub mod protocol;
+pub mod qr;
 pub mod state;
 pub mod text;
 

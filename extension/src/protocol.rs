@@ -1,11 +1,64 @@
 //! What the answers of a Backend.AI webserver (or a baigate companion) mean.
 //! Pure functions of status and body, so every case is tested natively.
 
-use baigate_shared::problem::{Problem, ProblemType};
+use baigate_shared::problem::ProblemType;
 use baigate_shared::sessions::SessionSummary;
-use baigate_shared::webserver::{AccountInfo, LoginData, LoginResponse, VersionResponse};
+use baigate_shared::webserver::{AccountInfo, VersionResponse};
+use serde::Deserialize;
 
 use crate::platform::net::Reply;
+use crate::text::Text;
+
+/// A problem answer as the popup reads it: the members it acts on, flat and
+/// typed; anything else is ignored. (The shared `Problem` keeps extension
+/// members in a JSON map, which costs the popup's wasm far more to read.)
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Problem {
+    #[serde(rename = "type", default)]
+    problem_type: Option<ProblemType>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    details: Option<String>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    retry_after: Option<u64>,
+    /// `require-totp-registration`'s token.
+    #[serde(default)]
+    two_factor_registration_token: Option<String>,
+    /// A companion's `active-login-session-exists` lists the sessions.
+    #[serde(default)]
+    sessions: Option<Vec<SessionSummary>>,
+    // The account members, when this is the `data` of a successful login.
+    #[serde(default)]
+    access_key: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl Problem {
+    fn title(&self) -> String {
+        self.title.clone().unwrap_or_default()
+    }
+}
+
+/// `/server/login`'s answer: `data` is the account or a problem.
+#[derive(Debug, Deserialize)]
+struct LoginAnswer {
+    #[serde(default)]
+    authenticated: bool,
+    data: Option<Problem>,
+}
+
+/// A problem document, if the body is one.
+fn problem_of(reply: &Reply) -> Option<Problem> {
+    serde_json::from_str::<Problem>(&reply.body)
+        .ok()
+        .filter(|p| p.problem_type.is_some())
+}
 
 /// What an endpoint is, as far as `GET /func/` tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +133,254 @@ pub fn access_pattern(endpoint: &str) -> Option<String> {
     Some(format!("{scheme}://{host}/*"))
 }
 
+/// What an endpoint offers besides logging in, from the WebUI settings it
+/// serves (`/config.toml`, `[general]`), as the Backend.AI WebUI reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Features {
+    /// `signupSupport`: a signup form is offered.
+    pub signup: bool,
+    /// Not `allowSignupWithoutConfirmation`: signup needs an invitation token.
+    pub invitation_required: bool,
+    /// `allowAnonymousChangePassword`: "forgot password" by mail.
+    pub password_reset: bool,
+}
+
+/// Reads the `[general]` booleans of a WebUI `config.toml`. Only `key =
+/// true|false` lines matter here, so this is a line scan rather than a TOML
+/// parser; anything else, or a missing key, counts as false.
+pub fn webui_features(config: &str) -> Features {
+    let mut in_general = false;
+    let mut signup = false;
+    let mut without_token = false;
+    let mut password_reset = false;
+    for line in config.lines() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.starts_with('[') {
+            in_general = line == "[general]";
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !in_general {
+            continue;
+        }
+        let value = value.trim() == "true";
+        match key.trim() {
+            "signupSupport" => signup = value,
+            "allowSignupWithoutConfirmation" => without_token = value,
+            "allowAnonymousChangePassword" => password_reset = value,
+            _ => {}
+        }
+    }
+    Features {
+        signup,
+        invitation_required: signup && !without_token,
+        password_reset,
+    }
+}
+
+/// A signup form field a refusal can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormField {
+    Email,
+    Username,
+    Password,
+    Token,
+    Agreement,
+    Otp,
+}
+
+impl FormField {
+    fn from_wire(name: &str) -> Option<Self> {
+        match name {
+            "email" => Some(Self::Email),
+            "username" | "user_name" => Some(Self::Username),
+            "password" | "new_password" => Some(Self::Password),
+            "token" => Some(Self::Token),
+            "agreement" => Some(Self::Agreement),
+            "otp" => Some(Self::Otp),
+            _ => None,
+        }
+    }
+}
+
+/// A refusal to show: its message, the server's own words when they add
+/// something, and the field it belongs next to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub text: Text,
+    pub detail: Option<String>,
+    pub field: Option<FormField>,
+}
+
+impl Refused {
+    fn new(text: Text, field: Option<FormField>) -> Self {
+        Self {
+            text,
+            detail: None,
+            field,
+        }
+    }
+}
+
+/// Reads a refused form (signup, password mail, 2FA setup) answer.
+pub fn form_refusal(reply: &Reply) -> Refused {
+    let Some(problem) = problem_of(reply) else {
+        return match reply.status {
+            429 => Refused::new(Text::ErrorRateLimitedNoTime, None),
+            502..=504 => Refused::new(Text::ErrorBadGateway, None),
+            404 | 405 => Refused::new(Text::ErrorNotOffered, None),
+            status => Refused {
+                detail: Some(format!("HTTP {status}")),
+                ..Refused::new(Text::ErrorOther, None)
+            },
+        };
+    };
+    let field = problem.field.as_deref().and_then(FormField::from_wire);
+    let title = problem.title();
+    let words = problem.details.clone().unwrap_or_else(|| title.clone());
+    let with_words = |text: Text, field: Option<FormField>| Refused {
+        detail: Some(words.clone()),
+        ..Refused::new(text, field)
+    };
+    let problem_type = problem
+        .problem_type
+        .clone()
+        .unwrap_or(ProblemType::Other(String::new()));
+    match &problem_type {
+        ProblemType::EmailAlreadyExists => {
+            Refused::new(Text::ErrorEmailTaken, Some(FormField::Email))
+        }
+        // Backend.AI 23.09 says it in a generic answer.
+        ProblemType::GenericBadRequest if title.contains("Email already exists") => {
+            Refused::new(Text::ErrorEmailTaken, Some(FormField::Email))
+        }
+        ProblemType::UsernameAlreadyExists => {
+            Refused::new(Text::ErrorUsernameTaken, Some(FormField::Username))
+        }
+        ProblemType::InvitationRequired => {
+            Refused::new(Text::ErrorInvitationRequired, Some(FormField::Token))
+        }
+        ProblemType::InvalidInvitation => {
+            Refused::new(Text::ErrorInvitationInvalid, Some(FormField::Token))
+        }
+        ProblemType::SignupDisabled => Refused::new(Text::ErrorSignupClosed, None),
+        ProblemType::PasswordResetDisabled => Refused::new(Text::ErrorNotOffered, None),
+        ProblemType::RejectedByHook if field == Some(FormField::Password) => {
+            with_words(Text::ErrorPasswordPolicy, field)
+        }
+        ProblemType::InvalidToken | ProblemType::ExpiredToken => {
+            Refused::new(Text::ErrorSetupExpired, None)
+        }
+        ProblemType::TotpAuthFailed | ProblemType::RejectedByHook => {
+            Refused::new(Text::OtpInvalid, Some(FormField::Otp))
+        }
+        ProblemType::AuthFailed => {
+            Refused::new(Text::ErrorReauthFailed, field.or(Some(FormField::Otp)))
+        }
+        ProblemType::RateLimitExceeded | ProblemType::TooManyRequests => {
+            Refused::new(Text::ErrorRateLimitedNoTime, None)
+        }
+        ProblemType::BadGateway => Refused::new(Text::ErrorBadGateway, None),
+        ProblemType::InvalidApiParams if field == Some(FormField::Agreement) => {
+            Refused::new(Text::ErrorAgreement, field)
+        }
+        ProblemType::InvalidApiParams if field.is_some() => {
+            with_words(Text::ErrorFieldInvalid, field)
+        }
+        _ => with_words(Text::ErrorOther, field),
+    }
+}
+
+/// The `Host` a browser sends for an endpoint: its authority, without the
+/// scheme's default port.
+pub fn host_of(endpoint: &str) -> Option<String> {
+    let (scheme, rest) = endpoint.split_once("://")?;
+    let authority = rest.split('/').next()?.to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    Some(
+        authority
+            .strip_suffix(default_port)
+            .map_or_else(|| authority.clone(), str::to_owned),
+    )
+}
+
+/// The path prefix of an endpoint (`/backend` of `https://x/backend`).
+pub fn path_prefix(endpoint: &str) -> &str {
+    endpoint
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or_default()
+}
+
+/// What checking an API keypair found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeypairCheck {
+    /// The keys work; the account's role.
+    Valid {
+        role: String,
+    },
+    Mismatch,
+    /// The computer's clock is too far from the server's.
+    ClockSkew,
+    Refused(Refused),
+}
+
+/// Reads the answer of a signed `GET /auth/role`.
+pub fn keypair_check(reply: &Reply) -> KeypairCheck {
+    #[derive(serde::Deserialize)]
+    struct Role {
+        global_role: String,
+    }
+    if (200..300).contains(&reply.status)
+        && let Ok(role) = serde_json::from_str::<Role>(&reply.body)
+    {
+        return KeypairCheck::Valid {
+            role: role.global_role,
+        };
+    }
+    match problem_of(reply) {
+        Some(problem) if problem.problem_type == Some(ProblemType::AuthFailed) => {
+            KeypairCheck::Mismatch
+        }
+        Some(problem)
+            if problem.problem_type == Some(ProblemType::InvalidAuthParams)
+                && problem.title().contains("Date") =>
+        {
+            KeypairCheck::ClockSkew
+        }
+        _ if reply.status == 401 => KeypairCheck::Mismatch,
+        _ => KeypairCheck::Refused(form_refusal(reply)),
+    }
+}
+
+/// The invitation token in an invitation link (`…/signup?token=X`, or the
+/// WebUI's `…/?token=X`), or the token itself when that is what was pasted.
+pub fn invitation_token(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if !text.contains("://") {
+        return (!text.contains(char::is_whitespace)).then(|| text.to_owned());
+    }
+    let query = text.split_once('?')?.1.split('#').next()?;
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == "token")
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The endpoint an invitation link belongs to: its origin.
+pub fn link_origin(link: &str) -> Option<String> {
+    let (scheme, rest) = link.trim().split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    normalize_endpoint(&format!("{scheme}://{authority}"))
+}
+
 /// Why a login was refused, for the message the user reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
@@ -118,24 +419,21 @@ pub enum LoginOutcome {
     Refused(Refusal),
 }
 
-fn slug(problem: &Problem) -> &str {
-    problem.problem_type.slug()
-}
-
 /// The outcome of a problem found in a login answer (the `data` of an
 /// `authenticated: false`, or a top-level problem document).
 fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome {
     let details = problem.details.as_deref().unwrap_or_default();
-    match &problem.problem_type {
+    let title = problem.title();
+    let problem_type = problem
+        .problem_type
+        .clone()
+        .unwrap_or(ProblemType::Other(String::new()));
+    match &problem_type {
         ProblemType::RequireTotpAuthentication => LoginOutcome::OtpRequired,
-        ProblemType::RequireTotpRegistration => problem
-            .extra
-            .get("two_factor_registration_token")
-            .and_then(|v| v.as_str())
-            .map_or(
-                LoginOutcome::Refused(Refusal::Other(problem.title.clone())),
-                |token| LoginOutcome::TotpRegistration(token.to_owned()),
-            ),
+        ProblemType::RequireTotpRegistration => match &problem.two_factor_registration_token {
+            Some(token) => LoginOutcome::TotpRegistration(token.clone()),
+            None => LoginOutcome::Refused(Refusal::Other(title)),
+        },
         // Older servers ask for the code this way.
         _ if details.contains("OTP not provided") => LoginOutcome::OtpRequired,
         ProblemType::RejectedByHook
@@ -144,13 +442,9 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome 
         {
             LoginOutcome::OtpInvalid
         }
-        ProblemType::ActiveLoginSessionExists => LoginOutcome::Conflict(
-            problem
-                .extra
-                .get("sessions")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-                .unwrap_or_default(),
-        ),
+        ProblemType::ActiveLoginSessionExists => {
+            LoginOutcome::Conflict(problem.sessions.clone().unwrap_or_default())
+        }
         ProblemType::TooManyRequests if details.contains("Password login is off") => {
             LoginOutcome::Refused(Refusal::PasswordLoginOff)
         }
@@ -169,37 +463,42 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome 
             LoginOutcome::Refused(Refusal::AccountDisabled)
         }
         ProblemType::AuthFailed => LoginOutcome::Refused(Refusal::Mismatch),
-        ProblemType::GenericBadRequest if problem.title.contains("already logged in") => {
+        ProblemType::GenericBadRequest if title.contains("already logged in") => {
             LoginOutcome::Refused(Refusal::AlreadyLoggedIn)
         }
-        ProblemType::InvalidApiParams => LoginOutcome::Refused(Refusal::BadRequest(
-            problem
-                .field
-                .clone()
-                .unwrap_or_else(|| problem.title.clone()),
-        )),
+        ProblemType::InvalidApiParams => {
+            LoginOutcome::Refused(Refusal::BadRequest(problem.field.clone().unwrap_or(title)))
+        }
         ProblemType::BadGateway => LoginOutcome::Refused(Refusal::BadGateway),
         _ => LoginOutcome::Refused(Refusal::Other(if details.is_empty() {
-            problem.title.clone()
+            title
         } else {
-            format!("{} {details}", problem.title)
+            format!("{title} {details}")
         })),
     }
 }
 
 /// Reads the answer of `POST /server/login`.
 pub fn login_outcome(reply: &Reply) -> LoginOutcome {
-    if let Ok(answer) = serde_json::from_str::<LoginResponse>(&reply.body) {
-        return match answer.data {
-            LoginData::Account(account) if answer.authenticated => LoginOutcome::LoggedIn {
+    if let Ok(LoginAnswer {
+        authenticated,
+        data: Some(data),
+    }) = serde_json::from_str::<LoginAnswer>(&reply.body)
+    {
+        return match (authenticated, data.access_key.clone()) {
+            (true, Some(access_key)) => LoginOutcome::LoggedIn {
                 session_id: reply.session_id.clone(),
-                account,
+                account: AccountInfo {
+                    access_key,
+                    role: data.role.unwrap_or_default(),
+                    status: data.status.unwrap_or_default(),
+                },
             },
-            LoginData::Problem(problem) => problem_outcome(&problem, reply.retry_after),
-            LoginData::Account(_) => LoginOutcome::Refused(Refusal::Mismatch),
+            _ if data.problem_type.is_some() => problem_outcome(&data, reply.retry_after),
+            _ => LoginOutcome::Refused(Refusal::Mismatch),
         };
     }
-    if let Ok(problem) = serde_json::from_str::<Problem>(&reply.body) {
+    if let Some(problem) = problem_of(reply) {
         return problem_outcome(&problem, reply.retry_after);
     }
     match reply.status {
@@ -207,13 +506,6 @@ pub fn login_outcome(reply: &Reply) -> LoginOutcome {
         502..=504 => LoginOutcome::Refused(Refusal::BadGateway),
         status => LoginOutcome::Refused(Refusal::Other(format!("HTTP {status}"))),
     }
-}
-
-/// The slug of a problem answer, for answers other than logins.
-pub fn problem_slug(reply: &Reply) -> Option<String> {
-    serde_json::from_str::<Problem>(&reply.body)
-        .ok()
-        .map(|p| slug(&p).to_owned())
 }
 
 /// Digits of a one-time code as typed or pasted ("123 456" → "123456"),
@@ -483,6 +775,207 @@ mod tests {
         for (endpoint, expected) in cases {
             assert_eq!(access_pattern(endpoint).as_deref(), expected, "{endpoint}");
         }
+    }
+
+    #[test]
+    fn what_an_endpoint_offers_from_its_webui_settings() {
+        let companion = "[general]\napiEndpoint = \"http://x\"\nsignupSupport = true # yes\n\
+            allowAnonymousChangePassword = true\nallowSignupWithoutConfirmation = false\n[menu]\nsignupSupport = false\n";
+        assert_eq!(
+            webui_features(companion),
+            Features {
+                signup: true,
+                invitation_required: true,
+                password_reset: true
+            }
+        );
+        let open = "[general]\nsignupSupport = true\nallowSignupWithoutConfirmation = true\n";
+        assert_eq!(
+            webui_features(open),
+            Features {
+                signup: true,
+                invitation_required: false,
+                password_reset: false
+            }
+        );
+        assert_eq!(webui_features("<html>not toml</html>"), Features::default());
+    }
+
+    #[test]
+    fn form_refusals_point_at_their_field() {
+        let cases = [
+            (
+                reply(
+                    409,
+                    json!({"type": format!("{P}email-already-exists"), "title": "t", "field": "email"}),
+                ),
+                Text::ErrorEmailTaken,
+                Some(FormField::Email),
+            ),
+            (
+                reply(
+                    400,
+                    json!({"type": format!("{P}generic-bad-request"), "title": "Email already exists"}),
+                ),
+                Text::ErrorEmailTaken,
+                Some(FormField::Email),
+            ),
+            (
+                reply(
+                    409,
+                    json!({"type": format!("{P}username-already-exists"), "title": "t", "field": "user_name"}),
+                ),
+                Text::ErrorUsernameTaken,
+                Some(FormField::Username),
+            ),
+            (
+                reply(
+                    403,
+                    json!({"type": format!("{P}invitation-required"), "title": "t", "field": "token"}),
+                ),
+                Text::ErrorInvitationRequired,
+                Some(FormField::Token),
+            ),
+            (
+                reply(
+                    403,
+                    json!({"type": format!("{P}invalid-invitation"), "title": "t", "field": "token"}),
+                ),
+                Text::ErrorInvitationInvalid,
+                Some(FormField::Token),
+            ),
+            (
+                reply(
+                    403,
+                    json!({"type": format!("{P}signup-disabled"), "title": "t"}),
+                ),
+                Text::ErrorSignupClosed,
+                None,
+            ),
+            (
+                reply(
+                    400,
+                    json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "at least 8", "field": "password"}),
+                ),
+                Text::ErrorPasswordPolicy,
+                Some(FormField::Password),
+            ),
+            (
+                reply(
+                    400,
+                    json!({"type": format!("{P}invalid-api-params"), "title": "t", "field": "agreement"}),
+                ),
+                Text::ErrorAgreement,
+                Some(FormField::Agreement),
+            ),
+            (
+                reply(
+                    400,
+                    json!({"type": format!("{P}invalid-api-params"), "title": "The email address is not valid.", "field": "email"}),
+                ),
+                Text::ErrorFieldInvalid,
+                Some(FormField::Email),
+            ),
+            (
+                reply(
+                    401,
+                    json!({"type": format!("{P}totp-auth-failed"), "title": "t"}),
+                ),
+                Text::OtpInvalid,
+                Some(FormField::Otp),
+            ),
+            (
+                reply(
+                    400,
+                    json!({"type": format!("{P}expired-token"), "title": "t"}),
+                ),
+                Text::ErrorSetupExpired,
+                None,
+            ),
+            (reply(404, json!(null)), Text::ErrorNotOffered, None),
+        ];
+        for (reply, text, field) in cases {
+            let refused = form_refusal(&reply);
+            assert_eq!(
+                (refused.text, refused.field),
+                (text, field),
+                "{}",
+                reply.body
+            );
+        }
+        let policy = form_refusal(&reply(
+            400,
+            json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "at least 8", "field": "password"}),
+        ));
+        assert_eq!(policy.detail.as_deref(), Some("at least 8"));
+    }
+
+    #[test]
+    fn hosts_and_prefixes_as_signed() {
+        assert_eq!(
+            host_of("http://127.0.0.1:8090").as_deref(),
+            Some("127.0.0.1:8090")
+        );
+        assert_eq!(
+            host_of("https://API.example.com:443/x").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(
+            host_of("http://example.com:80").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            host_of("https://example.com:8443").as_deref(),
+            Some("example.com:8443")
+        );
+        assert_eq!(path_prefix("https://example.com/backend"), "/backend");
+        assert_eq!(path_prefix("https://example.com"), "");
+    }
+
+    #[test]
+    fn keypair_answers() {
+        assert_eq!(
+            keypair_check(&reply(
+                200,
+                json!({"global_role": "admin", "domain_role": "admin", "group_role": null})
+            )),
+            KeypairCheck::Valid {
+                role: "admin".into()
+            }
+        );
+        assert_eq!(
+            keypair_check(&reply(
+                401,
+                json!({"type": format!("{P}auth-failed"), "title": "Signature mismatch"})
+            )),
+            KeypairCheck::Mismatch
+        );
+        assert_eq!(
+            keypair_check(&reply(
+                400,
+                json!({"type": format!("{P}invalid-auth-params"), "title": "Date/time sync error"})
+            )),
+            KeypairCheck::ClockSkew
+        );
+    }
+
+    #[test]
+    fn invitation_links_and_tokens() {
+        assert_eq!(
+            invitation_token("http://127.0.0.1:8090/signup?token=abc123").as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(
+            invitation_token("https://webui.example.com/?lang=ko&token=xyz#top").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(invitation_token("  abc123 ").as_deref(), Some("abc123"));
+        assert_eq!(invitation_token("http://x/signup"), None);
+        assert_eq!(invitation_token("two words"), None);
+        assert_eq!(
+            link_origin("http://127.0.0.1:8090/signup?token=abc").as_deref(),
+            Some("http://127.0.0.1:8090")
+        );
     }
 
     #[test]

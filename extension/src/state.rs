@@ -1,23 +1,23 @@
 //! The popup's state and every change to it, as a reducer: pure, so each
 //! transition is tested natively. Effects (network, storage, timers) live in
-//! the components and come back here as actions.
+//! `actions` and come back here as actions.
 
 use std::fmt;
 use std::rc::Rc;
 
+use baigate_shared::password::PasswordPolicy;
 use baigate_shared::sessions::SessionSummary;
 use baigate_shared::summary::Summary;
 use baigate_shared::webserver::AccountInfo;
 use yew::Reducible;
 
 use crate::platform::net::NetError;
-use crate::protocol::{Health, LoginOutcome, Refusal};
+use crate::profiles::{self, Mode, Profile};
+use crate::protocol::{Features, Health, LoginOutcome, Refusal};
 use crate::text::Text;
 
 /// The endpoint a fresh popup points at: a companion on this machine.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8090";
-/// How many endpoints the history keeps.
-pub const HISTORY_LENGTH: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
@@ -28,9 +28,18 @@ pub enum Panel {
     Locked,
     Conflict,
     Start,
+    Signup,
+    Forgot,
+    /// "Check your mail", after signup or a password-change request.
+    MailSent,
+    /// Two-factor setup: first login, or from the start panel.
+    TotpSetup,
+    /// Turning two-factor authentication off (from the start panel).
+    TotpOff,
 }
 
-/// What was typed to log in, kept while a second step (code, conflict) runs.
+/// What was typed to log in, kept while a second step (code, conflict,
+/// 2FA setup) runs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
@@ -77,27 +86,131 @@ impl Notice {
             error: false,
         }
     }
+
+    pub fn info_with(text: Text, value: impl Into<String>) -> Self {
+        Self {
+            text,
+            values: vec![value.into()],
+            error: false,
+        }
+    }
 }
 
-/// The logged-in session the start panel shows.
+/// How the popup acts for the account.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A webserver session: its id goes in `X-BackendAI-SessionID`.
+    Session(String),
+    /// API mode: every request is signed with the secret key.
+    Keypair { secret_key: String },
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session(_) => f.write_str("Session(..)"),
+            Self::Keypair { .. } => f.write_str("Keypair { .. }"),
+        }
+    }
+}
+
+/// The logged-in account the start panel shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
-    pub id: String,
+    pub credential: Credential,
     pub account: AccountInfo,
     /// When it ends, milliseconds since the epoch, if the server said.
     pub expires_ms: Option<f64>,
     /// The companion's extra view (absent on other servers).
     pub summary: Option<Summary>,
+    /// Whether 2FA is on, when the endpoint says (`GET /func/totp`).
+    pub totp_enabled: Option<bool>,
+}
+
+impl Session {
+    /// The session id, in session mode.
+    pub fn id(&self) -> Option<&str> {
+        match &self.credential {
+            Credential::Session(id) => Some(id),
+            Credential::Keypair { .. } => None,
+        }
+    }
+}
+
+/// A secret to register, as the endpoint gave it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// Base32, for typing into an authenticator by hand.
+    pub key: String,
+    /// `otpauth://…`, for the QR code.
+    pub uri: String,
+}
+
+impl fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Enrolment { .. }")
+    }
+}
+
+/// Where a two-factor setup stands.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct TotpSetup {
+    /// First login: the token the login answer gave (the kept credentials log
+    /// in once setup is done). `None` when a logged-in user turns 2FA on.
+    pub registration: Option<String>,
+    pub enrolment: Option<Enrolment>,
+    /// Shown once, after the code confirmed the setup.
+    pub recovery_codes: Vec<String>,
+}
+
+impl fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TotpSetup")
+            .field("first_login", &self.registration.is_some())
+            .field("enrolled", &self.enrolment.is_some())
+            .field("recovery_codes", &self.recovery_codes.len())
+            .finish()
+    }
+}
+
+/// Which mail is on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailSent {
+    /// The new account must confirm this address.
+    Verification {
+        email: String,
+    },
+    PasswordChange,
+}
+
+/// What the endpoint in use offers, once known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointInfo {
+    pub endpoint: String,
+    pub features: Features,
+    /// The endpoint's own policy (a companion's); `None` means the
+    /// Backend.AI manual's rule applies.
+    pub policy: Option<PasswordPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub panel: Panel,
+    pub mode: Mode,
     pub endpoint: String,
-    pub history: Vec<String>,
+    /// Set by an administrator (managed storage) or the build: the endpoint
+    /// cannot be changed and "Advanced" is hidden.
+    pub pinned: bool,
+    pub profiles: Vec<Profile>,
     pub health: Health,
+    pub info: Option<EndpointInfo>,
     pub busy: bool,
     pub notice: Option<Notice>,
+    /// The username the form starts with (the endpoint's last one, or a
+    /// new account's).
+    pub username_hint: Option<String>,
+    /// An invitation token found in the tab the popup was opened on.
+    pub invitation: Option<String>,
     pub credentials: Option<Credentials>,
     /// The sessions a conflict answer listed, and the one picked to end.
     pub conflict: Vec<SessionSummary>,
@@ -110,17 +223,24 @@ pub struct State {
     /// When a lock ends (ms since the epoch), if the server said.
     pub locked_until_ms: Option<f64>,
     pub session: Option<Session>,
+    pub totp_setup: Option<TotpSetup>,
+    pub mail_sent: Option<MailSent>,
 }
 
 impl Default for State {
     fn default() -> Self {
         Self {
             panel: Panel::Loading,
+            mode: Mode::Session,
             endpoint: DEFAULT_ENDPOINT.to_owned(),
-            history: Vec::new(),
+            pinned: false,
+            profiles: Vec::new(),
             health: Health::Checking,
+            info: None,
             busy: false,
             notice: None,
+            username_hint: None,
+            invitation: None,
             credentials: None,
             conflict: Vec::new(),
             conflict_pick: None,
@@ -128,43 +248,65 @@ impl Default for State {
             code_sent: false,
             locked_until_ms: None,
             session: None,
+            totp_setup: None,
+            mail_sent: None,
         }
     }
 }
 
+/// What storage and the browser said when the popup opened.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub endpoint: String,
+    pub pinned: bool,
+    pub profiles: Vec<Profile>,
+    /// A remembered session, still live.
+    pub session: Option<Session>,
+    pub notice: Option<Notice>,
+    /// An invitation link open in the current tab.
+    pub invitation: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// Storage was read; `session` is a remembered session still live.
-    Loaded {
-        endpoint: String,
-        history: Vec<String>,
-        session: Option<Session>,
-        notice: Option<Notice>,
-    },
+    Loaded(Loaded),
     EndpointChanged(String),
     HealthChecked {
         endpoint: String,
         health: Health,
     },
-    /// A login (or its second step) was sent.
+    InfoLoaded(EndpointInfo),
+    SetMode(Mode),
+    /// A request was sent.
     Submitted,
-    /// Its answer; `code_sent` says whether the attempt carried a one-time
-    /// code; `now_ms` is the time the answer came.
+    /// A login answer; `code_sent` says whether the attempt carried a
+    /// one-time code; `now_ms` is the time the answer came.
     Answered {
         credentials: Credentials,
         code_sent: bool,
         outcome: Result<LoginOutcome, NetError>,
         now_ms: f64,
     },
-    /// The session after login, with what the start panel shows.
-    LoggedIn(Session),
+    /// Logged in (either mode), with what the start panel shows and the
+    /// username typed (session mode), for the endpoint's profile.
+    LoggedIn {
+        session: Session,
+        username: Option<String>,
+    },
     PickSession(String),
     /// End the picked session and log in: needs a fresh code when the
     /// attempt's code was spent.
     ForceWithFreshCode,
-    /// Back to the login form (cancel a conflict, leave the code step, a
-    /// lock that ended).
+    /// Back to the login form (cancel, a lock that ended, done elsewhere).
     BackToLogin,
+    ShowSignup,
+    ShowForgot,
+    /// A mail is on its way.
+    MailSent(MailSent),
+    /// A new account that may log in at once.
+    SignedUp {
+        username: String,
+    },
     Extended {
         expires_ms: f64,
     },
@@ -173,17 +315,22 @@ pub enum Action {
         expires_ms: f64,
     },
     SummaryLoaded(Summary),
+    TotpStatus(bool),
+    /// Turn 2FA on from the start panel.
+    StartTotpSetup,
+    TotpEnrolment(Enrolment),
+    TotpConfirmed(Vec<String>),
+    /// The recovery codes were seen: log in (first login) or back to start.
+    TotpSetupDone,
+    ShowTotpOff,
+    TotpDisabled,
+    /// Back to the start panel from a 2FA form.
+    BackToStart,
     /// Logged out, or the session ended on its own.
     SessionEnded(Option<Notice>),
     Notice(Notice),
-}
-
-/// The list with `endpoint` first, without repeats, at most [`HISTORY_LENGTH`].
-pub fn remember(history: &[String], endpoint: &str) -> Vec<String> {
-    std::iter::once(endpoint.to_owned())
-        .chain(history.iter().filter(|e| *e != endpoint).cloned())
-        .take(HISTORY_LENGTH)
-        .collect()
+    /// A request ended without anything to show here (a form shows it).
+    Idle,
 }
 
 /// The message for a refusal.
@@ -201,6 +348,14 @@ pub fn refusal_notice(refusal: &Refusal) -> Notice {
     }
 }
 
+/// The message for a request that got no answer.
+pub fn net_notice(error: NetError, endpoint: &str) -> Notice {
+    match error {
+        NetError::Offline => Notice::error(Text::ErrorOffline),
+        NetError::Unreachable => Notice::error_with(Text::ErrorUnreachable, endpoint),
+    }
+}
+
 impl State {
     fn answered(
         mut self,
@@ -214,15 +369,8 @@ impl State {
         self.code_sent = code_sent;
         let outcome = match outcome {
             Ok(outcome) => outcome,
-            Err(NetError::Offline) => {
-                self.notice = Some(Notice::error(Text::ErrorOffline));
-                return self;
-            }
-            Err(NetError::Unreachable) => {
-                self.notice = Some(Notice::error_with(
-                    Text::ErrorUnreachable,
-                    self.endpoint.clone(),
-                ));
+            Err(error) => {
+                self.notice = Some(net_notice(error, &self.endpoint));
                 return self;
             }
         };
@@ -241,15 +389,18 @@ impl State {
                 self.credentials = Some(credentials);
                 self.notice = Some(Notice::error(Text::OtpInvalid));
             }
-            LoginOutcome::TotpRegistration(_) => {
-                self.panel = Panel::Login;
-                self.credentials = None;
-                self.notice = Some(Notice::error(Text::ErrorTotpRegistration));
+            LoginOutcome::TotpRegistration(token) => {
+                self.panel = Panel::TotpSetup;
+                self.credentials = Some(credentials);
+                self.totp_setup = Some(TotpSetup {
+                    registration: Some(token),
+                    ..TotpSetup::default()
+                });
             }
             LoginOutcome::Conflict(sessions) => {
                 self.panel = Panel::Conflict;
                 self.force_pending = false;
-                self.conflict_pick = sessions.first().map(|s| s.id.clone());
+                self.conflict_pick = sessions.iter().find(|s| !s.current).map(|s| s.id.clone());
                 self.conflict = sessions;
                 self.credentials = Some(credentials);
             }
@@ -265,7 +416,7 @@ impl State {
                 });
             }
             LoginOutcome::Refused(refusal) => {
-                // A refused code step goes back to the form with the reason.
+                // A refused second step goes back to the form with the reason.
                 self.panel = Panel::Login;
                 self.credentials = None;
                 self.force_pending = false;
@@ -273,6 +424,30 @@ impl State {
             }
         }
         self
+    }
+
+    /// Leaves every second step and shows the login form.
+    fn show_login(&mut self) {
+        self.panel = Panel::Login;
+        self.busy = false;
+        self.credentials = None;
+        self.conflict.clear();
+        self.conflict_pick = None;
+        self.force_pending = false;
+        self.locked_until_ms = None;
+        self.totp_setup = None;
+        self.mail_sent = None;
+    }
+
+    /// The start panel again, after a 2FA form.
+    fn show_start(&mut self) {
+        self.panel = if self.session.is_some() {
+            Panel::Start
+        } else {
+            Panel::Login
+        };
+        self.busy = false;
+        self.totp_setup = None;
     }
 }
 
@@ -282,26 +457,36 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            Action::Loaded {
-                endpoint,
-                history,
-                session,
-                notice,
-            } => {
-                next.endpoint = endpoint;
-                next.history = history;
-                next.panel = if session.is_some() {
+            Action::Loaded(loaded) => {
+                next.mode = profiles::find(&loaded.profiles, &loaded.endpoint)
+                    .map(|p| p.mode)
+                    .unwrap_or_default();
+                next.username_hint = profiles::find(&loaded.profiles, &loaded.endpoint)
+                    .and_then(|p| p.username.clone());
+                next.endpoint = loaded.endpoint;
+                next.pinned = loaded.pinned;
+                next.profiles = loaded.profiles;
+                next.notice = loaded.notice;
+                next.panel = if loaded.session.is_some() {
                     Panel::Start
+                } else if loaded.invitation.is_some() {
+                    Panel::Signup
                 } else {
                     Panel::Login
                 };
-                next.session = session;
-                next.notice = notice;
+                next.session = loaded.session;
+                next.invitation = loaded.invitation;
             }
             Action::EndpointChanged(endpoint) => {
-                if endpoint != next.endpoint {
+                if endpoint != next.endpoint && !next.pinned {
+                    // A remembered endpoint brings back its username and mode.
+                    if let Some(profile) = profiles::find(&next.profiles, &endpoint) {
+                        next.mode = profile.mode;
+                        next.username_hint = profile.username.clone();
+                    }
                     next.endpoint = endpoint;
                     next.health = Health::Checking;
+                    next.info = None;
                 }
             }
             Action::HealthChecked { endpoint, health } => {
@@ -309,6 +494,15 @@ impl Reducible for State {
                 if endpoint == next.endpoint {
                     next.health = health;
                 }
+            }
+            Action::InfoLoaded(info) => {
+                if info.endpoint == next.endpoint {
+                    next.info = Some(info);
+                }
+            }
+            Action::SetMode(mode) => {
+                next.mode = mode;
+                next.notice = None;
             }
             Action::Submitted => {
                 next.busy = true;
@@ -320,15 +514,21 @@ impl Reducible for State {
                 outcome,
                 now_ms,
             } => next = next.answered(credentials, code_sent, outcome, now_ms),
-            Action::LoggedIn(session) => {
-                next.busy = false;
+            Action::LoggedIn { session, username } => {
+                if username.is_some() {
+                    next.username_hint.clone_from(&username);
+                }
+                next.profiles = profiles::remember(
+                    &next.profiles,
+                    Profile {
+                        endpoint: next.endpoint.clone(),
+                        username,
+                        mode: next.mode,
+                    },
+                );
+                next.show_login();
                 next.panel = Panel::Start;
-                next.history = remember(&next.history, &next.endpoint);
                 next.session = Some(session);
-                next.credentials = None;
-                next.conflict.clear();
-                next.conflict_pick = None;
-                next.force_pending = false;
                 next.notice = None;
             }
             Action::PickSession(id) => next.conflict_pick = Some(id),
@@ -338,13 +538,30 @@ impl Reducible for State {
                 next.notice = Some(Notice::info(Text::OtpFreshCode));
             }
             Action::BackToLogin => {
-                next.panel = Panel::Login;
-                next.busy = false;
-                next.credentials = None;
-                next.conflict.clear();
-                next.conflict_pick = None;
-                next.force_pending = false;
-                next.locked_until_ms = None;
+                next.show_login();
+            }
+            Action::ShowSignup => {
+                next.show_login();
+                next.panel = Panel::Signup;
+                next.notice = None;
+            }
+            Action::ShowForgot => {
+                next.show_login();
+                next.panel = Panel::Forgot;
+                next.notice = None;
+            }
+            Action::MailSent(mail) => {
+                next.show_login();
+                next.panel = Panel::MailSent;
+                next.mail_sent = Some(mail);
+                next.invitation = None;
+                next.notice = None;
+            }
+            Action::SignedUp { username } => {
+                next.show_login();
+                next.invitation = None;
+                next.username_hint = Some(username);
+                next.notice = Some(Notice::info(Text::AccountCreated));
             }
             Action::Extended { expires_ms } => {
                 if let Some(session) = next.session.as_mut() {
@@ -360,19 +577,82 @@ impl Reducible for State {
             }
             Action::SummaryLoaded(summary) => {
                 if let Some(session) = next.session.as_mut() {
+                    session.totp_enabled = Some(summary.account.totp_enabled);
                     session.summary = Some(summary);
                 }
             }
-            Action::SessionEnded(notice) => {
-                next.session = None;
-                next.panel = Panel::Login;
+            Action::TotpStatus(enabled) => {
+                if let Some(session) = next.session.as_mut() {
+                    session.totp_enabled = Some(enabled);
+                }
+            }
+            Action::StartTotpSetup => {
+                next.panel = Panel::TotpSetup;
+                next.notice = None;
+                next.totp_setup = Some(TotpSetup::default());
+            }
+            Action::TotpEnrolment(enrolment) => {
                 next.busy = false;
+                if let Some(setup) = next.totp_setup.as_mut() {
+                    setup.enrolment = Some(enrolment);
+                }
+            }
+            Action::TotpConfirmed(codes) => {
+                next.busy = false;
+                next.notice = None;
+                if let Some(setup) = next.totp_setup.as_mut() {
+                    setup.recovery_codes = codes;
+                }
+                if let Some(session) = next.session.as_mut() {
+                    session.totp_enabled = Some(true);
+                }
+            }
+            Action::TotpSetupDone => {
+                let first_login = next
+                    .totp_setup
+                    .as_ref()
+                    .is_some_and(|s| s.registration.is_some());
+                if first_login && next.credentials.is_some() {
+                    // The confirming code is spent: log in with the next one.
+                    next.totp_setup = None;
+                    next.panel = Panel::Otp;
+                    next.notice = Some(Notice::info(Text::OtpAfterSetup));
+                } else if first_login {
+                    next.show_login();
+                    next.notice = Some(Notice::info(Text::TotpOnLogIn));
+                } else {
+                    next.show_start();
+                    next.notice = Some(Notice::info(Text::TotpOnNotice));
+                }
+            }
+            Action::ShowTotpOff => {
+                next.panel = Panel::TotpOff;
+                next.notice = None;
+            }
+            Action::TotpDisabled => {
+                next.show_start();
+                if let Some(session) = next.session.as_mut() {
+                    session.totp_enabled = Some(false);
+                    if let Some(summary) = session.summary.as_mut() {
+                        summary.account.totp_enabled = false;
+                    }
+                }
+                next.notice = Some(Notice::info(Text::TotpOffNotice));
+            }
+            Action::BackToStart => {
+                next.show_start();
+                next.notice = None;
+            }
+            Action::SessionEnded(notice) => {
+                next.show_login();
+                next.session = None;
                 next.notice = notice;
             }
             Action::Notice(notice) => {
                 next.busy = false;
                 next.notice = Some(notice);
             }
+            Action::Idle => next.busy = false,
         }
         Rc::new(next)
     }
@@ -412,6 +692,20 @@ mod tests {
         }
     }
 
+    fn session(credential: Credential) -> Session {
+        Session {
+            credential,
+            account: AccountInfo {
+                access_key: "AK".into(),
+                role: "user".into(),
+                status: "active".into(),
+            },
+            expires_ms: Some(5.0),
+            summary: None,
+            totp_enabled: None,
+        }
+    }
+
     #[test]
     fn each_login_answer_leads_to_its_panel() {
         let otp = answered(login_panel(), LoginOutcome::OtpRequired);
@@ -430,6 +724,13 @@ mod tests {
         let conflict = answered(login_panel(), LoginOutcome::Conflict(Vec::new()));
         assert_eq!(conflict.panel, Panel::Conflict);
         assert_eq!(conflict.credentials, Some(creds()));
+
+        let setup = answered(login_panel(), LoginOutcome::TotpRegistration("tok".into()));
+        assert_eq!(setup.panel, Panel::TotpSetup);
+        assert_eq!(
+            setup.totp_setup.unwrap().registration.as_deref(),
+            Some("tok")
+        );
 
         let refused = answered(otp, LoginOutcome::Refused(Refusal::Mismatch));
         assert_eq!(refused.panel, Panel::Login);
@@ -466,6 +767,60 @@ mod tests {
     }
 
     #[test]
+    fn first_login_two_factor_setup_ends_at_the_code_step() {
+        let setup = answered(login_panel(), LoginOutcome::TotpRegistration("tok".into()));
+        let enrolled = reduce(
+            setup,
+            Action::TotpEnrolment(Enrolment {
+                key: "KEY".into(),
+                uri: "otpauth://totp/x".into(),
+            }),
+        );
+        assert!(enrolled.totp_setup.as_ref().unwrap().enrolment.is_some());
+        let confirmed = reduce(
+            enrolled,
+            Action::TotpConfirmed(vec!["A".into(), "B".into()]),
+        );
+        assert_eq!(confirmed.panel, Panel::TotpSetup);
+        assert_eq!(
+            confirmed.totp_setup.as_ref().unwrap().recovery_codes.len(),
+            2
+        );
+        let done = reduce(confirmed, Action::TotpSetupDone);
+        assert_eq!(done.panel, Panel::Otp);
+        assert_eq!(
+            done.credentials,
+            Some(creds()),
+            "log in with the kept password"
+        );
+        assert_eq!(done.notice, Some(Notice::info(Text::OtpAfterSetup)));
+        assert!(done.totp_setup.is_none());
+    }
+
+    #[test]
+    fn two_factor_from_the_start_panel_returns_there() {
+        let mut state = reduce(
+            login_panel(),
+            Action::LoggedIn {
+                session: session(Credential::Session("s".into())),
+                username: None,
+            },
+        );
+        state = reduce(state, Action::StartTotpSetup);
+        assert_eq!(state.panel, Panel::TotpSetup);
+        state = reduce(state, Action::TotpConfirmed(vec!["A".into()]));
+        assert_eq!(state.session.as_ref().unwrap().totp_enabled, Some(true));
+        state = reduce(state, Action::TotpSetupDone);
+        assert_eq!(state.panel, Panel::Start);
+        assert_eq!(state.notice, Some(Notice::info(Text::TotpOnNotice)));
+        state = reduce(state, Action::ShowTotpOff);
+        assert_eq!(state.panel, Panel::TotpOff);
+        state = reduce(state, Action::TotpDisabled);
+        assert_eq!(state.panel, Panel::Start);
+        assert_eq!(state.session.as_ref().unwrap().totp_enabled, Some(false));
+    }
+
+    #[test]
     fn network_failures_say_which() {
         let state = reduce(
             login_panel(),
@@ -481,16 +836,10 @@ mod tests {
             Some(Notice::error_with(Text::ErrorUnreachable, DEFAULT_ENDPOINT))
         );
         assert!(!state.busy);
-        let state = reduce(
-            login_panel(),
-            Action::Answered {
-                credentials: creds(),
-                code_sent: false,
-                outcome: Err(NetError::Offline),
-                now_ms: 0.0,
-            },
+        assert_eq!(
+            net_notice(NetError::Offline, "x"),
+            Notice::error(Text::ErrorOffline)
         );
-        assert_eq!(state.notice, Some(Notice::error(Text::ErrorOffline)));
     }
 
     #[test]
@@ -516,29 +865,47 @@ mod tests {
     }
 
     #[test]
-    fn history_keeps_the_latest_first_without_repeats() {
-        let history: Vec<String> = (0..10).map(|i| format!("http://h{i}")).collect();
-        let next = remember(&history, "http://h3");
-        assert_eq!(next[0], "http://h3");
-        assert_eq!(next.len(), HISTORY_LENGTH);
-        assert_eq!(next.iter().filter(|e| *e == "http://h3").count(), 1);
+    fn a_remembered_endpoint_brings_back_its_username_and_mode() {
+        let mut state = login_panel();
+        state.profiles = vec![Profile {
+            endpoint: "http://b".into(),
+            username: Some("bob".into()),
+            mode: Mode::Api,
+        }];
+        let state = reduce(state, Action::EndpointChanged("http://b".into()));
+        assert_eq!(state.mode, Mode::Api);
+        assert_eq!(state.username_hint.as_deref(), Some("bob"));
     }
 
     #[test]
-    fn logging_in_and_out() {
-        let session = Session {
-            id: "tok".into(),
-            account: AccountInfo {
-                access_key: "AK".into(),
-                role: "user".into(),
-                status: "active".into(),
-            },
-            expires_ms: Some(5.0),
-            summary: None,
+    fn a_pinned_endpoint_does_not_change() {
+        let state = State {
+            pinned: true,
+            endpoint: "https://pinned".into(),
+            ..login_panel()
         };
-        let state = reduce(login_panel(), Action::LoggedIn(session));
+        let state = reduce(state, Action::EndpointChanged("http://other".into()));
+        assert_eq!(state.endpoint, "https://pinned");
+    }
+
+    #[test]
+    fn logging_in_remembers_the_profile_and_logging_out_forgets_the_session() {
+        let state = reduce(
+            login_panel(),
+            Action::LoggedIn {
+                session: session(Credential::Session("tok".into())),
+                username: Some("alice".into()),
+            },
+        );
         assert_eq!(state.panel, Panel::Start);
-        assert_eq!(state.history, vec![DEFAULT_ENDPOINT.to_owned()]);
+        assert_eq!(
+            state.profiles,
+            vec![Profile {
+                endpoint: DEFAULT_ENDPOINT.into(),
+                username: Some("alice".into()),
+                mode: Mode::Session,
+            }]
+        );
         let state = reduce(state, Action::Extended { expires_ms: 9.0 });
         assert_eq!(state.session.as_ref().unwrap().expires_ms, Some(9.0));
         let state = reduce(
@@ -550,7 +917,66 @@ mod tests {
     }
 
     #[test]
-    fn credentials_never_print() {
+    fn signup_leads_to_mail_or_to_the_form() {
+        let signup = reduce(login_panel(), Action::ShowSignup);
+        assert_eq!(signup.panel, Panel::Signup);
+        let sent = reduce(
+            signup.clone(),
+            Action::MailSent(MailSent::Verification {
+                email: "a@example.com".into(),
+            }),
+        );
+        assert_eq!(sent.panel, Panel::MailSent);
+        let created = reduce(
+            signup,
+            Action::SignedUp {
+                username: "a@example.com".into(),
+            },
+        );
+        assert_eq!(created.panel, Panel::Login);
+        assert_eq!(created.username_hint.as_deref(), Some("a@example.com"));
+        assert_eq!(created.notice, Some(Notice::info(Text::AccountCreated)));
+    }
+
+    #[test]
+    fn an_invitation_in_the_tab_opens_signup_unless_logged_in() {
+        let loaded = |session| Loaded {
+            endpoint: DEFAULT_ENDPOINT.into(),
+            invitation: Some("tok".into()),
+            session,
+            ..Loaded::default()
+        };
+        assert_eq!(
+            reduce(State::default(), Action::Loaded(loaded(None))).panel,
+            Panel::Signup
+        );
+        let logged_in = Some(session(Credential::Session("s".into())));
+        assert_eq!(
+            reduce(State::default(), Action::Loaded(loaded(logged_in))).panel,
+            Panel::Start
+        );
+    }
+
+    #[test]
+    fn secrets_never_print() {
         assert!(!format!("{:?}", creds()).contains("S3cret"));
+        let keypair = Credential::Keypair {
+            secret_key: "SECRETKEY".into(),
+        };
+        assert!(!format!("{keypair:?}").contains("SECRETKEY"));
+        let setup = TotpSetup {
+            registration: Some("REGTOKEN".into()),
+            enrolment: Some(Enrolment {
+                key: "BASE32KEY".into(),
+                uri: "otpauth://x".into(),
+            }),
+            recovery_codes: vec!["RECOVERY".into()],
+        };
+        let printed = format!("{setup:?}");
+        assert!(
+            !printed.contains("REGTOKEN")
+                && !printed.contains("BASE32KEY")
+                && !printed.contains("RECOVERY")
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! natively.
 
 pub mod cloud;
+#[cfg(feature = "unicode")]
 pub mod identity;
 pub mod keypair;
 pub mod password;

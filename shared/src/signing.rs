@@ -73,7 +73,10 @@ pub fn string_to_sign(request: &Signable<'_>) -> String {
 /// The per-day, per-host signing key; `day` is `YYYYMMDD` of the date in
 /// the zone the date was written in.
 pub fn signing_key(secret_key: &str, day: &str, host: &str) -> [u8; 32] {
-    hmac(&hmac(secret_key.as_bytes(), day.as_bytes()), host.as_bytes())
+    hmac(
+        &hmac(secret_key.as_bytes(), day.as_bytes()),
+        host.as_bytes(),
+    )
 }
 
 /// The hex signature of a request.
@@ -190,22 +193,47 @@ mod tests {
 
     #[test]
     fn old_api_versions_sign_the_body() {
-        let mut old = request("POST", "h", "/p", "2024-01-02T03:04:05Z", "application/json", "v3.20170615");
+        let mut old = request(
+            "POST",
+            "h",
+            "/p",
+            "2024-01-02T03:04:05Z",
+            "application/json",
+            "v3.20170615",
+        );
         old.body = b"{\"a\":1}";
         let with_body = signature(&old, SECRET, "20240102");
         old.body = b"{\"a\":2}";
         assert_ne!(signature(&old, SECRET, "20240102"), with_body);
-        let mut new = request("POST", "h", "/p", "2024-01-02T03:04:05Z", "application/json", "v8.20240915");
+        let mut new = request(
+            "POST",
+            "h",
+            "/p",
+            "2024-01-02T03:04:05Z",
+            "application/json",
+            "v8.20240915",
+        );
         new.body = b"{\"a\":1}";
         let first = signature(&new, SECRET, "20240102");
         new.body = b"{\"a\":2}";
-        assert_eq!(signature(&new, SECRET, "20240102"), first, "bodies are not signed");
+        assert_eq!(
+            signature(&new, SECRET, "20240102"),
+            first,
+            "bodies are not signed"
+        );
     }
 
     #[test]
     fn days_of_iso_dates() {
-        assert_eq!(iso_day("2024-01-02T03:04:05.678Z").as_deref(), Some("20240102"));
-        assert_eq!(iso_day("2024-01-02T23:30:00-05:00").as_deref(), Some("20240102"), "the date's own zone");
+        assert_eq!(
+            iso_day("2024-01-02T03:04:05.678Z").as_deref(),
+            Some("20240102")
+        );
+        assert_eq!(
+            iso_day("2024-01-02T23:30:00-05:00").as_deref(),
+            Some("20240102"),
+            "the date's own zone"
+        );
         assert_eq!(iso_day("Tue, 02 Jan 2024 03:04:05 GMT"), None);
         assert_eq!(iso_day("2024-1-2"), None);
     }

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::actions::Handle;
-use crate::components::{format_remaining, use_clock, use_escape, use_focus};
+use crate::components::{format_remaining, use_clock, use_escape, use_focus, whole_seconds};
 use crate::state::Action;
 use crate::text::{Text, t, tf};
 
@@ -24,7 +24,7 @@ pub fn LockedPanel() -> Html {
 
     let countdown = match state.locked_until_ms {
         Some(until) if until > now => html! {
-            <p class="countdown" role="timer" data-remaining={format!("{:.0}", (until - now) / 1000.0)}>
+            <p class="countdown" role="timer" data-remaining={whole_seconds(until - now).to_string()}>
                 { tf(Text::LockedCountdown, &[&format_remaining(until - now)]) }
             </p>
         },

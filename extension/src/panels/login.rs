@@ -1,5 +1,7 @@
-//! The login form: who, the password, and (under "Advanced") which endpoint,
-//! with a pill that says whether the endpoint answers before anything is sent.
+//! The login form: who (a password, or an API keypair), and under
+//! "Advanced" which endpoint, with a pill that says whether the endpoint
+//! answers before anything is sent; links to signup and password reset when
+//! the endpoint offers them.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,13 +13,22 @@ use yew::prelude::*;
 
 use crate::actions::{self, Handle};
 use crate::components::{HealthPill, NoticeView, PasswordField, input_value, use_focus};
-use crate::platform::permissions;
-use crate::protocol::{access_pattern, normalize_endpoint};
+use crate::profiles::Mode;
 use crate::state::{Action, Credentials, DEFAULT_ENDPOINT, Notice};
 use crate::text::{Text, t};
 
 /// How long typing in the endpoint field pauses before it is checked.
 const HEALTH_DEBOUNCE_MS: u32 = 400;
+
+/// The name of the User Timing mark set when the form is first on screen:
+/// what `scripts/bench.sh` reads as the popup's time to a usable form.
+pub const LOGIN_FORM_MARK: &str = "baigate:login-form";
+
+fn mark_rendered() {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(LOGIN_FORM_MARK);
+    }
+}
 
 /// Checks the endpoint when it changes: at once the first time, then after
 /// typing pauses.
@@ -41,16 +52,106 @@ fn use_health_check(state: Handle) {
     });
 }
 
-/// A User Timing mark when the form is first on screen: what
-/// `scripts/bench.sh` reads as the popup's time to a usable form.
-fn mark_rendered() {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark(LOGIN_FORM_MARK);
+/// The endpoint field, its history, and a hint (under "Advanced").
+#[component]
+fn EndpointField() -> Html {
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
+    let open = use_state(|| state.endpoint != DEFAULT_ENDPOINT);
+    let on_input = {
+        let state = state.clone();
+        Callback::from(move |event: InputEvent| {
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                state.dispatch(Action::EndpointChanged(input.value().trim().to_owned()));
+            }
+        })
+    };
+    let on_change = Callback::from(move |event: Event| {
+        if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+            spawn_local(actions::save_endpoint(input.value().trim().to_owned()));
+        }
+    });
+    // Enter in the endpoint field takes the address, not the form.
+    let on_key = Callback::from(move |event: KeyboardEvent| {
+        if event.key() == "Enter" {
+            event.prevent_default();
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                spawn_local(actions::save_endpoint(input.value().trim().to_owned()));
+            }
+            // On to the first field of the form.
+            if let Some(next) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector("#username, #access-key").ok().flatten())
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = next.focus();
+            }
+        }
+    });
+    let on_toggle = {
+        let open = open.clone();
+        Callback::from(move |event: Event| {
+            if let Some(details) = event.target_dyn_into::<web_sys::HtmlDetailsElement>() {
+                open.set(details.open());
+            }
+        })
+    };
+    let endpoints: Vec<String> = state
+        .profiles
+        .iter()
+        .map(|p| p.endpoint.clone())
+        .chain(
+            (!state
+                .profiles
+                .iter()
+                .any(|p| p.endpoint == DEFAULT_ENDPOINT))
+            .then(|| DEFAULT_ENDPOINT.to_owned()),
+        )
+        .collect();
+    html! {
+        <details class="advanced" open={*open} ontoggle={on_toggle}>
+            <summary>{ t(Text::Advanced) }</summary>
+            <div class="field">
+                <label for="endpoint">{ t(Text::FieldEndpoint) }</label>
+                <input id="endpoint" name="endpoint" type="url"
+                    list="endpoint-history" value={state.endpoint.clone()}
+                    autocomplete="url" spellcheck="false" autocapitalize="off"
+                    aria-describedby="endpoint-hint"
+                    oninput={on_input} onchange={on_change} onkeydown={on_key} />
+                <datalist id="endpoint-history" aria-label={t(Text::EndpointHistory)}>
+                    { for endpoints.into_iter().map(|e| html! { <option value={e} /> }) }
+                </datalist>
+                <p id="endpoint-hint" class="hint">{ t(Text::EndpointHint) }</p>
+            </div>
+        </details>
     }
 }
 
-/// The name of that mark.
-pub const LOGIN_FORM_MARK: &str = "baigate:login-form";
+/// Session or API mode.
+#[component]
+fn ModeSwitch() -> Html {
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
+    let option = |mode: Mode, value: &'static str, text: Text| {
+        let selected = state.mode == mode;
+        let state = state.clone();
+        let on_change = Callback::from(move |_: Event| state.dispatch(Action::SetMode(mode)));
+        html! {
+            <label class={classes!("segment", selected.then_some("selected"))}>
+                <input type="radio" name="mode" value={value} checked={selected} onchange={on_change} />
+                { t(text) }
+            </label>
+        }
+    };
+    html! {
+        <div class="segmented" role="radiogroup" aria-label={t(Text::ModeLabel)}>
+            { option(Mode::Session, "session", Text::ModeSession) }
+            { option(Mode::Api, "api", Text::ModeApi) }
+        </div>
+    }
+}
 
 #[component]
 pub fn LoginPanel() -> Html {
@@ -59,12 +160,35 @@ pub fn LoginPanel() -> Html {
     };
     let username = use_node_ref();
     let password = use_node_ref();
-    let endpoint_field = use_node_ref();
-    use_focus(username.clone());
+    let access_key = use_node_ref();
+    let secret_key = use_node_ref();
+    let first_field = if state.mode == Mode::Api {
+        access_key.clone()
+    } else {
+        username.clone()
+    };
+    use_focus(first_field);
     use_health_check(state.clone());
     use_effect_with((), |_| mark_rendered());
-    let advanced_open = use_state(|| state.endpoint != DEFAULT_ENDPOINT);
 
+    // The endpoint's last username comes back; the cursor then waits in the
+    // password field.
+    {
+        let (username, password) = (username.clone(), password.clone());
+        use_effect_with(
+            (state.username_hint.clone(), state.mode),
+            move |(hint, _)| {
+                if let (Some(hint), Some(input)) = (hint, username.cast::<HtmlInputElement>())
+                    && input.value().is_empty()
+                {
+                    input.set_value(hint);
+                    if let Some(next) = password.cast::<HtmlInputElement>() {
+                        let _ = next.focus();
+                    }
+                }
+            },
+        );
+    }
     // After a wrong password, it goes and the cursor waits for a new one.
     // (Other refusals keep it: the server being away is not its fault.)
     {
@@ -84,73 +208,70 @@ pub fn LoginPanel() -> Html {
     let on_submit = {
         let state = state.clone();
         let (username, password) = (username.clone(), password.clone());
+        let (access_key, secret_key) = (access_key.clone(), secret_key.clone());
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             if state.busy {
                 return;
             }
-            let credentials = Credentials {
-                username: input_value(&username).trim().to_owned(),
-                password: input_value(&password),
+            let (first, second) = match state.mode {
+                Mode::Session => (&username, &password),
+                Mode::Api => (&access_key, &secret_key),
             };
-            if credentials.username.is_empty() || credentials.password.is_empty() {
-                let empty = if credentials.username.is_empty() {
-                    &username
+            let (first_value, second_value) =
+                (input_value(first).trim().to_owned(), input_value(second));
+            if first_value.is_empty() || second_value.is_empty() {
+                let empty = if first_value.is_empty() {
+                    first
                 } else {
-                    &password
+                    second
                 };
                 if let Some(input) = empty.cast::<HtmlInputElement>() {
                     let _ = input.focus();
                 }
-                state.dispatch(Action::Notice(Notice::error(Text::ErrorMissingFields)));
+                let missing = match state.mode {
+                    Mode::Session => Text::ErrorMissingFields,
+                    Mode::Api => Text::ErrorMissingKeys,
+                };
+                state.dispatch(Action::Notice(Notice::error(missing)));
                 return;
             }
             // Asked now, while the click counts as the user's gesture.
-            let pattern = normalize_endpoint(&state.endpoint).and_then(|e| access_pattern(&e));
-            let grant = permissions::request(pattern);
-            spawn_local(actions::login_with_access(
-                state.clone(),
-                credentials,
-                grant,
-            ));
+            let grant = actions::request_access(&state);
+            match state.mode {
+                Mode::Session => {
+                    let credentials = Credentials {
+                        username: first_value,
+                        password: second_value,
+                    };
+                    spawn_local(actions::login_with_access(
+                        state.clone(),
+                        credentials,
+                        grant,
+                    ));
+                }
+                Mode::Api => spawn_local(actions::login_with_keypair(
+                    state.clone(),
+                    first_value,
+                    second_value.trim().to_owned(),
+                    grant,
+                )),
+            }
         })
     };
-    let on_endpoint_input = {
+    let on_signup = {
         let state = state.clone();
-        Callback::from(move |event: InputEvent| {
-            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
-                state.dispatch(Action::EndpointChanged(input.value().trim().to_owned()));
-            }
-        })
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::ShowSignup))
     };
-    let on_endpoint_change = Callback::from(move |event: Event| {
-        if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
-            spawn_local(actions::save_endpoint(input.value().trim().to_owned()));
-        }
-    });
-    // Enter in the endpoint field takes the address, not the form.
-    let on_endpoint_key = {
-        let username = username.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Enter" {
-                event.prevent_default();
-                if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
-                    spawn_local(actions::save_endpoint(input.value().trim().to_owned()));
-                }
-                if let Some(input) = username.cast::<HtmlInputElement>() {
-                    let _ = input.focus();
-                }
-            }
-        })
+    let on_forgot = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::ShowForgot))
     };
-    let on_toggle = {
-        let advanced_open = advanced_open.clone();
-        Callback::from(move |event: Event| {
-            if let Some(details) = event.target_dyn_into::<web_sys::HtmlDetailsElement>() {
-                advanced_open.set(details.open());
-            }
-        })
-    };
+    let features = state
+        .info
+        .as_ref()
+        .map(|info| info.features)
+        .unwrap_or_default();
 
     html! {
         <section class="panel" data-panel="login" aria-labelledby="login-title">
@@ -159,38 +280,43 @@ pub fn LoginPanel() -> Html {
                 <span class="endpoint-address" title={state.endpoint.clone()}>{ state.endpoint.clone() }</span>
                 <HealthPill health={state.health.clone()} />
             </p>
+            <ModeSwitch />
             <form onsubmit={on_submit} novalidate=true aria-busy={state.busy.to_string()}>
-                <div class="field">
-                    <label for="username">{ t(Text::FieldUser) }</label>
-                    <input id="username" name="username" type="text" ref={username}
-                        autocomplete="username" autocapitalize="off" spellcheck="false"
-                        aria-required="true" />
-                </div>
-                <PasswordField id="password" label={t(Text::FieldPassword)} input_ref={password} />
-                <details class="advanced" open={*advanced_open} ontoggle={on_toggle}>
-                    <summary>{ t(Text::Advanced) }</summary>
+                if state.mode == Mode::Session {
                     <div class="field">
-                        <label for="endpoint">{ t(Text::FieldEndpoint) }</label>
-                        <input id="endpoint" name="endpoint" type="url" ref={endpoint_field}
-                            list="endpoint-history" value={state.endpoint.clone()}
-                            autocomplete="url" spellcheck="false" autocapitalize="off"
-                            aria-describedby="endpoint-hint"
-                            oninput={on_endpoint_input} onchange={on_endpoint_change}
-                            onkeydown={on_endpoint_key} />
-                        <datalist id="endpoint-history" aria-label={t(Text::EndpointHistory)}>
-                            { for state.history.iter().map(|e| html! { <option value={e.clone()} /> }) }
-                            if !state.history.iter().any(|e| e == DEFAULT_ENDPOINT) {
-                                <option value={DEFAULT_ENDPOINT} />
-                            }
-                        </datalist>
-                        <p id="endpoint-hint" class="hint">{ t(Text::EndpointHint) }</p>
+                        <label for="username">{ t(Text::FieldUser) }</label>
+                        <input id="username" name="username" type="text" ref={username}
+                            autocomplete="username" autocapitalize="off" spellcheck="false"
+                            maxlength="64" aria-required="true" />
                     </div>
-                </details>
+                    <PasswordField id="password" label={t(Text::FieldPassword)} input_ref={password} />
+                } else {
+                    <div class="field">
+                        <label for="access-key">{ t(Text::AccessKey) }</label>
+                        <input id="access-key" name="access-key" type="text" ref={access_key}
+                            autocomplete="off" autocapitalize="characters" spellcheck="false"
+                            maxlength="20" aria-required="true" />
+                    </div>
+                    <PasswordField id="secret-key" label={t(Text::SecretKey)} input_ref={secret_key}
+                        autocomplete="off" />
+                    <p class="hint">{ t(Text::ApiModeHint) }</p>
+                }
+                if !state.pinned { <EndpointField /> }
                 <NoticeView notice={state.notice.clone()} />
                 <button type="submit" class="primary" disabled={state.busy} data-action="login">
                     { if state.busy { t(Text::Busy) } else { t(Text::LoginButton) } }
                 </button>
             </form>
+            if state.mode == Mode::Session && (features.signup || features.password_reset) {
+                <p class="links">
+                    if features.signup {
+                        <button type="button" class="link" onclick={on_signup} data-action="show-signup">{ t(Text::SignupLink) }</button>
+                    }
+                    if features.password_reset {
+                        <button type="button" class="link" onclick={on_forgot} data-action="show-forgot">{ t(Text::ForgotLink) }</button>
+                    }
+                </p>
+            }
         </section>
     }
 }

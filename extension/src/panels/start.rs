@@ -1,5 +1,6 @@
-//! After login: who, for how long (with Extend), what the companion reports
-//! about the account and its host, and Log out.
+//! After login: who, for how long (with Extend), 2FA on or off, what the
+//! companion reports about the account and its host, and Log out. In API
+//! mode: the access key and the keys as CLI environment variables.
 
 use baigate_shared::summary::{AccountSummary, HostUsage};
 use gloo_timers::callback::Interval;
@@ -8,8 +9,10 @@ use yew::prelude::*;
 
 use crate::actions::{self, Handle, parse_time};
 use crate::components::{
-    NoticeView, format_bytes, format_remaining, format_time, use_clock, use_focus,
+    CopyButton, NoticeView, format_bytes, format_remaining, format_time, use_clock, use_focus,
+    whole_seconds,
 };
+use crate::state::{Action, Credential};
 use crate::text::{Text, t, tf};
 
 /// How often the panel checks the session and reads the summary again.
@@ -18,16 +21,13 @@ const REFRESH_MS: u32 = 10_000;
 const SOON_MS: f64 = 5.0 * 60.0 * 1000.0;
 
 fn meter(label: Text, used: u64, total: u64, slug: &'static str) -> Html {
-    let ratio = if total == 0 {
-        0.0
-    } else {
-        used as f64 / total as f64
-    };
+    // Per mille, so no float formatting is needed.
+    let permille = u128::from(used) * 1000 / u128::from(total.max(1));
     let text = tf(Text::OfTotal, &[&format_bytes(used), &format_bytes(total)]);
     html! {
         <div class="usage" data-usage={slug}>
             <span class="usage-label" id={format!("usage-{slug}")}>{ t(label) }</span>
-            <meter min="0" max="1" high="0.9" value={format!("{ratio:.3}")}
+            <meter min="0" max="1000" high="900" value={permille.min(1000).to_string()}
                 aria-labelledby={format!("usage-{slug}")} aria-valuetext={text.clone()}></meter>
             <span class="usage-value">{ text }</span>
         </div>
@@ -35,17 +35,17 @@ fn meter(label: Text, used: u64, total: u64, slug: &'static str) -> Html {
 }
 
 fn host_view(host: &HostUsage) -> Html {
-    let cpu = f64::from(host.cpu_percent.clamp(0.0, 100.0));
+    let cpu = host.cpu_percent.clamp(0.0, 100.0).round() as u32;
     let cpu_text = tf(
         Text::CpuUsage,
-        &[&format!("{cpu:.0}"), &host.cpu_count.to_string()],
+        &[&cpu.to_string(), &host.cpu_count.to_string()],
     );
     html! {
         <section class="host" aria-labelledby="host-title">
             <h3 id="host-title">{ t(Text::ServerTitle) }</h3>
             <div class="usage" data-usage="cpu">
                 <span class="usage-label" id="usage-cpu">{ t(Text::Cpu) }</span>
-                <meter min="0" max="100" high="90" value={format!("{cpu:.1}")}
+                <meter min="0" max="100" high="90" value={cpu.to_string()}
                     aria-labelledby="usage-cpu" aria-valuetext={cpu_text.clone()}></meter>
                 <span class="usage-value">{ cpu_text }</span>
             </div>
@@ -62,10 +62,66 @@ fn account_view(account: &AccountSummary) -> Html {
     };
     html! {
         <ul class="facts" data-summary="account">
-            <li data-fact="totp">{ if account.totp_enabled { t(Text::TwoFactorOn) } else { t(Text::TwoFactorOff) } }</li>
             <li data-fact="previous-login">{ previous }</li>
             <li data-fact="live-sessions">{ tf(Text::LiveSessions, &[&account.live_sessions.to_string()]) }</li>
         </ul>
+    }
+}
+
+/// The environment variables the Backend.AI CLI reads in API mode.
+fn cli_environment(endpoint: &str, access_key: &str, secret_key: &str) -> String {
+    format!(
+        "export BACKEND_ENDPOINT={endpoint}\nexport BACKEND_ACCESS_KEY={access_key}\n\
+         export BACKEND_SECRET_KEY={secret_key}\nexport BACKEND_ENDPOINT_TYPE=api\n"
+    )
+}
+
+/// API mode: the keys and how to use them elsewhere.
+#[component]
+fn KeypairView() -> Html {
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
+    let Some(session) = state.session.clone() else {
+        return html! {};
+    };
+    let Credential::Keypair { secret_key } = &session.credential else {
+        return html! {};
+    };
+    let environment = cli_environment(&state.endpoint, &session.account.access_key, secret_key);
+    html! {
+        <>
+            <p class="hint">{ t(Text::KeypairText) }</p>
+            <p class="buttons start">
+                <CopyButton text={environment} label={t(Text::CopyEnvironment)} secret=true action="copy-environment" />
+            </p>
+        </>
+    }
+}
+
+/// 2FA on or off, with the button that changes it (session mode, where the
+/// endpoint has 2FA).
+fn two_factor_row(state: &Handle, enabled: Option<bool>) -> Html {
+    let Some(enabled) = enabled else {
+        return html! {};
+    };
+    let state = state.clone();
+    let (text, button, action) = if enabled {
+        (Text::TwoFactorOn, Text::TotpTurnOff, Action::ShowTotpOff)
+    } else {
+        (Text::TwoFactorOff, Text::TotpTurnOn, Action::StartTotpSetup)
+    };
+    let slug = if enabled {
+        "turn-off-2fa"
+    } else {
+        "turn-on-2fa"
+    };
+    let on_click = Callback::from(move |_: MouseEvent| state.dispatch(action.clone()));
+    html! {
+        <p class="two-factor" data-fact="totp" data-enabled={enabled.to_string()}>
+            <span>{ t(text) }</span>
+            <button type="button" class="small" onclick={on_click} data-action={slug}>{ t(button) }</button>
+        </p>
     }
 }
 
@@ -75,8 +131,8 @@ pub fn StartPanel() -> Html {
         return html! {};
     };
     let now = use_clock();
-    let extend_button = use_node_ref();
-    use_focus(extend_button.clone());
+    let first_button = use_node_ref();
+    use_focus(first_button.clone());
     // Notice a session ended elsewhere, and keep the host's numbers live.
     {
         let state = state.clone();
@@ -90,6 +146,7 @@ pub fn StartPanel() -> Html {
     let Some(session) = state.session.clone() else {
         return html! {};
     };
+    let api_mode = matches!(session.credential, Credential::Keypair { .. });
     let remaining = session.expires_ms.map(|until| until - now);
     let expired = remaining.is_some_and(|ms| ms <= 0.0);
     {
@@ -123,29 +180,60 @@ pub fn StartPanel() -> Html {
     let countdown = match remaining {
         Some(ms) => html! {
             <p class={classes!("countdown", (ms < SOON_MS).then_some("soon"))} role="timer"
-                data-remaining={format!("{:.0}", ms / 1000.0)}>
+                data-remaining={whole_seconds(ms).to_string()}>
                 { tf(Text::SessionEnds, &[&format_remaining(ms)]) }
             </p>
         },
+        None if api_mode => html! {},
         None => html! { <p class="countdown">{ t(Text::SessionNoExpiry) }</p> },
+    };
+    let title = if api_mode {
+        t(Text::KeypairTitle)
+    } else {
+        tf(Text::LoggedInAs, &[&who])
     };
 
     html! {
-        <section class="panel" data-panel="start" aria-labelledby="start-title">
-            <h2 id="start-title" class="who" data-user={who.clone()}>{ tf(Text::LoggedInAs, &[&who]) }</h2>
+        <section class="panel" data-panel="start" data-mode={if api_mode { "api" } else { "session" }}
+            aria-labelledby="start-title">
+            <h2 id="start-title" class="who" data-user={who.clone()}>{ title }</h2>
             <p class="role">{ tf(Text::Role, &[&session.account.role]) }</p>
-            <p class="access-key">{ t(Text::AccessKey) }{ " " }<code>{ session.account.access_key.clone() }</code></p>
+            <p class="access-key">
+                { t(Text::AccessKey) }{ " " }<code>{ session.account.access_key.clone() }</code>
+                <CopyButton text={session.account.access_key.clone()} label={t(Text::Copy)} action="copy-access-key" />
+            </p>
+            if api_mode { <KeypairView /> }
             { countdown }
             if let Some(summary) = &session.summary {
                 { account_view(&summary.account) }
-                if let Some(host) = &summary.host { { host_view(host) } }
+            }
+            if !api_mode { { two_factor_row(&state, session.totp_enabled) } }
+            if let Some(host) = session.summary.as_ref().and_then(|s| s.host.as_ref()) {
+                { host_view(host) }
             }
             <NoticeView notice={state.notice.clone()} />
             <div class="buttons">
-                <button type="button" onclick={on_logout} disabled={state.busy} data-action="logout">{ t(Text::Logout) }</button>
-                <button type="button" class="primary" ref={extend_button} onclick={on_extend}
-                    disabled={state.busy} data-action="extend">{ t(Text::Extend) }</button>
+                <button type="button" onclick={on_logout} disabled={state.busy} data-action="logout"
+                    ref={if api_mode { first_button.clone() } else { NodeRef::default() }}>{ t(Text::Logout) }</button>
+                if !api_mode {
+                    <button type="button" class="primary" ref={first_button} onclick={on_extend}
+                        disabled={state.busy} data-action="extend">{ t(Text::Extend) }</button>
+                }
             </div>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_environment() {
+        assert_eq!(
+            cli_environment("http://127.0.0.1:8090", "AKIA", "SECRET"),
+            "export BACKEND_ENDPOINT=http://127.0.0.1:8090\nexport BACKEND_ACCESS_KEY=AKIA\n\
+             export BACKEND_SECRET_KEY=SECRET\nexport BACKEND_ENDPOINT_TYPE=api\n"
+        );
     }
 }

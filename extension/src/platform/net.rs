@@ -4,7 +4,9 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, Request, RequestInit, RequestMode, Response};
+use web_sys::{
+    AbortController, Headers, Request, RequestCredentials, RequestInit, RequestMode, Response,
+};
 
 /// How long a request may take before it counts as unreachable.
 const TIMEOUT_MS: i32 = 10_000;
@@ -40,19 +42,35 @@ pub async fn send(
     body: Option<&str>,
     session_id: Option<&str>,
 ) -> Result<Reply, NetError> {
+    let headers: Vec<(&str, &str)> = session_id
+        .map(|id| ("X-BackendAI-SessionID", id))
+        .into_iter()
+        .collect();
+    send_with(method, url, body, &headers).await
+}
+
+/// Sends a request with extra headers (a signed request's, for one).
+pub async fn send_with(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) -> Result<Reply, NetError> {
     if !online() {
         return Err(NetError::Offline);
     }
     let window = web_sys::window().ok_or(NetError::Unreachable)?;
     let headers = Headers::new().map_err(|_| NetError::Unreachable)?;
+    let init = RequestInit::new();
     let _ = headers.set("Accept", "application/json");
     if body.is_some() {
         let _ = headers.set("Content-Type", "application/json");
     }
-    if let Some(id) = session_id {
-        let _ = headers.set("X-BackendAI-SessionID", id);
+    // Cookies play no part: the session travels in a header.
+    init.set_credentials(RequestCredentials::Omit);
+    for (name, value) in extra_headers {
+        let _ = headers.set(name, value);
     }
-    let init = RequestInit::new();
     init.set_method(method);
     init.set_mode(RequestMode::Cors);
     init.set_headers(&headers);

@@ -1,6 +1,7 @@
 //! `chrome.storage`: `local` keeps endpoint profiles across browser restarts;
-//! `session` keeps session ids in memory only, until the browser closes.
-//! Values are stored as JSON text.
+//! `session` keeps session ids and API keys in memory only, until the browser
+//! closes; `managed` is what an administrator set by policy (read only).
+//! Values we store are JSON text.
 
 use js_sys::{Object, Promise, Reflect};
 use serde::Serialize;
@@ -22,6 +23,8 @@ extern "C" {
     fn session_set(items: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = remove)]
     fn session_remove(keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "managed"], js_name = get)]
+    fn managed_get(keys: &JsValue) -> Result<Promise, JsValue>;
 }
 
 /// Which storage area.
@@ -75,4 +78,15 @@ pub async fn remove(area: Area, key: &str) {
     if let Ok(promise) = promise {
         let _ = JsFuture::from(promise).await;
     }
+}
+
+/// A text an administrator set by policy (`chrome.storage.managed`), per the
+/// schema in `managed_schema.json`.
+pub async fn managed_text(key: &str) -> Option<String> {
+    let keys = JsValue::from_str(key);
+    let items = JsFuture::from(managed_get(&keys).ok()?).await.ok()?;
+    Reflect::get(&items, &keys)
+        .ok()?
+        .as_string()
+        .filter(|v| !v.trim().is_empty())
 }

@@ -1,5 +1,15 @@
 //! Small pieces the panels share: messages, the password field, the health
-//! pill, a ticking clock, and formatting.
+//! pill, the password checklist, copy buttons, QR codes, a ticking clock,
+//! and formatting.
+
+mod checklist;
+mod copy;
+mod qr_code;
+
+pub use checklist::{Checklist, acceptable, manual_rule};
+pub use copy::CopyButton;
+pub use events::{Listener, listen};
+pub use qr_code::QrCode;
 
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, KeyboardEvent};
@@ -193,20 +203,27 @@ pub fn format_remaining(ms: f64) -> String {
     }
 }
 
-/// `1.5 GiB` and the like.
+/// `1.5 GiB` and the like. (Integer arithmetic: float formatting would add
+/// kilobytes of code to the popup for one decimal.)
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
+    let mut scale: u64 = 1;
+    while bytes / scale >= 1024 && unit < UNITS.len() - 1 {
+        scale *= 1024;
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
+        return format!("{bytes} B");
     }
+    // Tenths, rounded to nearest.
+    let tenths = (u128::from(bytes) * 10 + u128::from(scale) / 2) / u128::from(scale);
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
+/// Whole seconds in a span of milliseconds, rounded (for `data-remaining`).
+pub fn whole_seconds(ms: f64) -> i64 {
+    (ms / 1000.0).round() as i64
 }
 
 /// A moment (ms since the epoch) in the browser's language and time zone.
@@ -279,6 +296,59 @@ pub fn use_focus(node: NodeRef) {
     });
 }
 
+/// A refusal shown under the field it is about.
+#[derive(Debug, Properties, PartialEq)]
+pub struct FieldErrorProps {
+    pub id: AttrValue,
+    pub error: Option<crate::protocol::Refused>,
+}
+
+#[component]
+pub fn FieldError(props: &FieldErrorProps) -> Html {
+    match &props.error {
+        Some(refused) => {
+            let notice = crate::actions::refused_notice(refused);
+            let values: Vec<&str> = notice.values.iter().map(String::as_str).collect();
+            html! {
+                <p id={props.id.clone()} class="field-error" data-field-error={refused.text.key()}>
+                    { tf(notice.text, &values) }
+                </p>
+            }
+        }
+        None => html! { <span id={props.id.clone()} hidden=true></span> },
+    }
+}
+
+/// Offers `text` as a file download.
+pub fn download_text(file_name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(link) = document
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        link.set_href(&url);
+        link.set_download(file_name);
+        link.click();
+    }
+    // The download reads the URL after this returns; let it go later.
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+}
+
 /// The value of an input behind a node ref.
 pub fn input_value(node: &NodeRef) -> String {
     node.cast::<HtmlInputElement>()
@@ -311,10 +381,19 @@ mod events {
     use wasm_bindgen::closure::Closure;
     use web_sys::{Event, EventTarget};
 
+    /// Removes its listener when dropped.
     pub struct Listener {
         target: EventTarget,
         kind: &'static str,
         closure: Closure<dyn FnMut(Event)>,
+    }
+
+    impl std::fmt::Debug for Listener {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Listener")
+                .field("kind", &self.kind)
+                .finish_non_exhaustive()
+        }
     }
 
     pub fn listen(
@@ -393,5 +472,14 @@ mod tests {
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(1536), "1.5 KiB");
         assert_eq!(format_bytes(8 * 1024 * 1024 * 1024), "8.0 GiB");
+        assert_eq!(format_bytes(1023), "1023 B");
+        assert_eq!(
+            format_bytes(1024 * 1024 - 1),
+            "1024.0 KiB",
+            "rounds up, stays in its unit"
+        );
+        assert_eq!(format_bytes(978_321_408), "933.0 MiB");
+        assert_eq!(format_bytes(u64::MAX), "16777216.0 TiB");
+        assert_eq!(whole_seconds(1_199_600.0), 1200);
     }
 }

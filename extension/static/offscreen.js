@@ -1,0 +1,18 @@
+// Writes an empty text to the clipboard when the service worker asks
+// (offscreen pages may use the clipboard; service workers may not).
+chrome.runtime.onMessage.addListener((message, sender, reply) => {
+  if (sender.id !== chrome.runtime.id || message?.type !== 'offscreen-clear-clipboard') {
+    return false;
+  }
+  const clear = (event) => {
+    event.clipboardData.setData('text/plain', '');
+    event.preventDefault();
+  };
+  document.addEventListener('copy', clear, { once: true });
+  const scratch = document.getElementById('scratch');
+  scratch.value = ' ';
+  scratch.select();
+  const done = document.execCommand('copy');
+  reply({ cleared: done });
+  return false;
+});
