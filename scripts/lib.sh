@@ -86,7 +86,9 @@ ensure_wasm_bindgen() {
         wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"
 }
 
-# Debian's Chromium and its ChromeDriver (same source package, same version).
+# Debian's Chromium and its ChromeDriver (same source package, same version),
+# with its translations (chromium-l10n) and Korean and Japanese fonts, so the
+# popup can be tested, and its screenshots read, in those languages.
 ensure_chromium() {
-    apt_install chromium chromium-driver
+    apt_install chromium chromium-driver chromium-l10n fonts-nanum fonts-ipafont-gothic
 }

@@ -66,6 +66,28 @@ mod tests {
         assert_eq!(encode(uri), Some(qr));
     }
 
+    /// Drawing the path back module by module gives the code's own modules.
+    #[test]
+    fn the_path_draws_exactly_the_dark_modules() {
+        let text = "otpauth://totp/x?secret=ABCDEFGHIJKLMNOP";
+        let code = QrCode::new(text.as_bytes()).unwrap();
+        let width = code.width();
+        let qr = encode(text).unwrap();
+        let mut drawn = vec![false; width * width];
+        for rect in qr.path.split('M').filter(|r| !r.is_empty()) {
+            // "x yhRUNv1h-RUNz"
+            let (xy, rest) = rect.split_once('h').unwrap();
+            let (x, y) = xy.split_once(' ').unwrap();
+            let run: usize = rest.split('v').next().unwrap().parse().unwrap();
+            let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+            for dx in 0..run {
+                drawn[(y - QUIET_ZONE) * width + x - QUIET_ZONE + dx] = true;
+            }
+        }
+        let expected: Vec<bool> = code.to_colors().iter().map(|c| *c == Color::Dark).collect();
+        assert_eq!(drawn, expected);
+    }
+
     #[test]
     fn too_much_text_does_not_fit() {
         assert!(encode(&"x".repeat(5000)).is_none());

@@ -3,6 +3,8 @@
 //! chromedriver) with the unpacked extension from `dist/extension`, and the
 //! popup driven the way a person uses it.
 
+pub mod smtp;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -187,6 +189,60 @@ impl Companion {
             .context("user add printed no access key")
     }
 
+    /// `baigate user add` with [`PASSWORD`]; returns the access key and the
+    /// secret key (printed once).
+    pub fn add_user_with_keys(&self, email: &str, username: &str) -> Result<(String, String)> {
+        let output = self.cli(
+            &[
+                "user",
+                "add",
+                "--email",
+                email,
+                "--username",
+                username,
+                "--password-stdin",
+            ],
+            &format!("{PASSWORD}\n"),
+        )?;
+        let printed = String::from_utf8_lossy(&output.stdout);
+        let line = |prefix: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(prefix))
+                .map(str::to_owned)
+                .with_context(|| format!("user add printed no {prefix}"))
+        };
+        Ok((line("access key: ")?, line("secret key: ")?))
+    }
+
+    /// `baigate invite create --uses N`; returns the token and the signup link.
+    pub fn invite(&self, uses: u32) -> Result<(String, String)> {
+        let output = self.cli(&["invite", "create", "--uses", &uses.to_string()], "")?;
+        let printed = String::from_utf8_lossy(&output.stdout);
+        let line = |prefix: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(prefix))
+                .map(str::to_owned)
+                .with_context(|| format!("invite create printed no {prefix}"))
+        };
+        Ok((line("token: ")?, line("signup link: ")?))
+    }
+
+    /// Starts a session through the API, as another browser would.
+    pub fn log_in_elsewhere(&self, username: &str) -> Result<String> {
+        let login = http()
+            .post(format!("{}/server/login", self.url))
+            .header("User-Agent", "Mozilla/5.0 (Windows NT 10.0) Firefox/120.0")
+            .send_json(json!({"username": username, "password": PASSWORD}))?;
+        login
+            .headers()
+            .get("x-backendai-sessionid")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .context("login gave no session")
+    }
+
     /// Turns on 2FA for an account through the API, as a user would in the
     /// web UI; returns the secret and the recovery codes. The confirming code
     /// is the previous time step's, so the current step's code is unused.
@@ -251,6 +307,45 @@ pub struct Enrolment {
     pub recovery_codes: Vec<String>,
 }
 
+/// Waits for the first mail to `to` and returns it.
+pub async fn wait_for_mail(smtp: &smtp::SmtpServer, to: &str) -> Result<smtp::Mail> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(mail) = smtp.messages_to(to).into_iter().next() {
+            return Ok(mail);
+        }
+        ensure!(Instant::now() < deadline, "no mail to {to}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A copy of the built extension with build settings (`settings.json`), as
+/// `BAIGATE_PINNED_ENDPOINT=… scripts/build-extension.sh` writes them.
+pub fn extension_with_settings(settings: &Value) -> Result<tempfile::TempDir> {
+    let source = extension_dir()?;
+    let copy = tempfile::tempdir()?;
+    copy_dir(&source, copy.path())?;
+    std::fs::write(
+        copy.path().join("settings.json"),
+        serde_json::to_vec(settings)?,
+    )?;
+    Ok(copy)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 /// A blocking HTTP client that returns 4xx/5xx answers instead of errors.
 pub fn http() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -299,7 +394,12 @@ impl Browser {
 
     /// A browser whose interface language is `lang` (e.g. `ko`, `ja`).
     pub async fn start_in(lang: &str) -> Result<Self> {
-        let extension = extension_dir()?;
+        Self::start_with(lang, &extension_dir()?).await
+    }
+
+    /// A browser in `lang` with the unpacked extension in `extension`.
+    pub async fn start_with(lang: &str, extension: &Path) -> Result<Self> {
+        let extension = extension.canonicalize()?;
         let extension_id = extension_id(&extension)?;
         let profile = tempfile::tempdir()?;
         let port = free_port()?;
@@ -389,6 +489,14 @@ impl Browser {
         let popup = Popup { client };
         popup.wait_for("[data-panel]").await?;
         Ok(popup)
+    }
+
+    /// Opens any page in the current tab (a mailed link, say), driven with
+    /// the same helpers as the popup.
+    pub async fn open_page(&self, url: &str) -> Result<Popup<'_>> {
+        let client = self.client()?;
+        client.goto(url).await?;
+        Ok(Popup { client })
     }
 
     /// Ends the WebDriver session (which quits Chromium) and chromedriver.
@@ -586,6 +694,29 @@ impl<'a> Popup<'a> {
             .context("no data-remaining")?
             .parse()
             .context("data-remaining is not a number")
+    }
+
+    /// Waits until `css` holds `text`.
+    pub async fn wait_text(&self, css: &str, text: &str) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(shown) = element.text().await
+                && shown.contains(text)
+            {
+                return Ok(shown);
+            }
+            if Instant::now() > deadline {
+                let body = self.client.find(Locator::Css("body")).await?.text().await?;
+                bail!("{css} never said {text:?}; the page shows: {body}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether an element is on the page now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
     }
 
     /// Runs a script in the page and returns its value.

@@ -6,6 +6,13 @@
 //! browsers always send `Origin` on cross-origin writes, so this is also the
 //! CSRF defence. Requests without `Origin` (the CLI, curl) pass. Every answer
 //! carries `Vary: Origin` because it depends on it.
+//!
+//! One exception: the companion's own HTML forms. Their pages carry
+//! `Referrer-Policy: no-referrer` (their URLs hold mailed tokens), and under
+//! that policy a browser sends `Origin: null` with the form's POST. Those
+//! routes act on no session or cookie (a change needs the mailed token, a
+//! signup its invitation), so a `null` origin may post to them, and only to
+//! them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,6 +31,20 @@ use super::problem::problem_response;
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 const EXPOSED_HEADERS: &str = "X-BackendAI-SessionID, Retry-After, Content-Disposition";
 const PREFLIGHT_MAX_AGE: &str = "600";
+/// The routes of the companion's own HTML forms (see the module comment).
+const PAGE_FORMS: [&str; 4] = [
+    "/signup",
+    "/resend-verification",
+    "/forgot-password",
+    "/change-password",
+];
+
+/// A form of one of the companion's pages, posted under `no-referrer`.
+fn page_form_post(req: &Request, origin: &HeaderValue) -> bool {
+    origin.as_bytes() == b"null"
+        && req.method() == Method::POST
+        && PAGE_FORMS.contains(&req.uri().path())
+}
 
 /// Which origins may call from a browser.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +128,11 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
             vary_origin(&mut response);
             return Ok(response);
         };
+        if page_form_post(&req, &origin) {
+            let mut response = self.inner.get_response(req).await;
+            vary_origin(&mut response);
+            return Ok(response);
+        }
         let allowed = origin.to_str().is_ok_and(|o| self.policy.allows(o));
         if !allowed {
             tracing::info!(origin = ?origin, "request from an origin not on the allow-list refused");

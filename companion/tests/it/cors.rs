@@ -114,6 +114,44 @@ async fn other_origins_are_refused_before_any_work() {
     assert_eq!(sessions, 0);
 }
 
+/// The pages' own forms post with `Origin: null` (their referrer policy is
+/// no-referrer) and work; no other route takes a `null` origin.
+#[tokio::test]
+async fn a_null_origin_reaches_only_the_pages_forms() {
+    let app = TestApp::new().await;
+    let form = app
+        .post_form("/forgot-password", &[("email", "someone@example.com")])
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    for (path, body) in [
+        (
+            "/func/auth/signup",
+            json!({"email": "a@example.com", "password": PASSWORD}),
+        ),
+        (
+            "/func/cloud/send-password-change-email",
+            json!({"email": "a@example.com"}),
+        ),
+        (
+            "/func/cloud/change-password",
+            json!({"email": "a@example.com", "password": PASSWORD, "token": "x"}),
+        ),
+        ("/server/logout", json!({})),
+    ] {
+        let answer = Answer::from(
+            app.client
+                .post(path)
+                .header("Origin", "null")
+                .content_type("application/json")
+                .body(body.to_string())
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn the_allow_list_is_configurable_and_never_a_wildcard() {
     let app = TestApp::with(|config| {

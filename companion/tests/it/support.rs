@@ -130,14 +130,15 @@ impl TestApp {
         Answer::from(self.client.get(path).send().await).await
     }
 
-    /// POSTs an HTML form, as a browser without JavaScript does.
+    /// POSTs an HTML form, as a browser does from the companion's pages:
+    /// under their `Referrer-Policy: no-referrer`, with `Origin: null`.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let body = serde_urlencoded::to_string(fields).expect("form encoding");
         Answer::from(
             self.client
                 .post(path)
                 .content_type("application/x-www-form-urlencoded")
-                .header("Origin", "http://127.0.0.1:8090")
+                .header("Origin", "null")
                 .body(body)
                 .send()
                 .await,

@@ -125,9 +125,16 @@ pub fn Checklist(props: &ChecklistProps) -> Html {
             </li>
         }
     };
+    // Limits almost nobody reaches are listed only once they are broken.
+    let shown = checks.iter().filter(|c| {
+        !matches!(
+            c.rule,
+            PasswordRule::MaxBytes | PasswordRule::NoControlCharacters
+        ) || c.outcome == RuleOutcome::Failed
+    });
     html! {
         <ul class="checklist" id={props.id.clone()} aria-label={t(Text::ChecklistLabel)}>
-            { for checks.iter().map(|c| item(rule_slug(c.rule), rule_text(&props.policy, c.rule), c.outcome)) }
+            { for shown.map(|c| item(rule_slug(c.rule), rule_text(&props.policy, c.rule), c.outcome)) }
             { confirm_item }
         </ul>
     }

@@ -139,7 +139,7 @@ fn ModeSwitch() -> Html {
         let state = state.clone();
         let on_change = Callback::from(move |_: Event| state.dispatch(Action::SetMode(mode)));
         html! {
-            <label class={classes!("segment", selected.then_some("selected"))}>
+            <label class={classes!("segment", selected.then_some("selected"))} data-mode-option={value}>
                 <input type="radio" name="mode" value={value} checked={selected} onchange={on_change} />
                 { t(text) }
             </label>

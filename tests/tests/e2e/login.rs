@@ -1,20 +1,9 @@
-//! The popup in headless Chromium against a real companion process, driven
-//! as a person would. Screenshots of every panel go to `dist/screenshots/`.
+//! Logging in: passwords, one-time codes, locks, and sessions elsewhere.
 
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use baigate_e2e::{Browser, Companion, PASSWORD, Popup, keys, totp_code};
-
-/// Runs `flow` with a fresh browser and always closes the browser.
-macro_rules! with_browser {
-    ($browser:ident, $body:expr) => {{
-        let $browser = Browser::start().await?;
-        let outcome: Result<()> = async { $body }.await;
-        $browser.close().await;
-        outcome
-    }};
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_see_the_start_panel_extend_and_log_out() -> Result<()> {
