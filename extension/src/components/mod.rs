@@ -367,6 +367,8 @@ pub fn use_escape(on_escape: Callback<()>) {
                     .dyn_ref::<KeyboardEvent>()
                     .is_some_and(|e| e.key() == "Escape" && !e.is_composing())
                 {
+                    // Handled here: not also the browser's "close the popup".
+                    event.prevent_default();
                     on_escape.emit(());
                 }
             })
