@@ -119,6 +119,52 @@ async fn signup_with_an_invitation_then_confirm_by_mail_and_log_in() -> Result<(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_signup_without_invitation_confirms_by_mail() -> Result<()> {
+    let smtp = SmtpServer::start();
+    let companion = Companion::start(&[
+        ("BAIGATE_MAIL__SMTP_URL", &smtp.url()),
+        ("BAIGATE_SIGNUP__MODE", "open"),
+    ])?;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        popup.click("[data-action=\"show-signup\"]").await?;
+        ensure!(
+            !popup.has("#signup-token").await,
+            "open signup asks for no token"
+        );
+        fill_signup(&popup, "open@example.com", "opener", None).await?;
+        popup.click("[data-action=\"signup\"]").await?;
+        popup.expect_panel("mail-sent").await?;
+        // Sent again on request: a second mail arrives.
+        popup.click("[data-action=\"resend\"]").await?;
+        popup.expect_notice("verificationResent").await?;
+        // The newest link is the one that works.
+        wait_for_mail(&smtp, "open@example.com").await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while smtp.messages_to("open@example.com").len() < 2 {
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the mail was not sent again"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mail = smtp
+            .messages_to("open@example.com")
+            .pop()
+            .context("no mail")?;
+        let page = browser
+            .open_page(&mail.link(&format!("{}/verify-email", companion.url)))
+            .await?;
+        page.wait_text("body", "confirmed").await?;
+
+        let popup = browser.open_popup().await?;
+        popup.log_in("opener", NEW_PASSWORD).await?;
+        popup.expect_panel("start").await
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_signup_logs_in_at_once_and_a_taken_email_is_said_so() -> Result<()> {
     let companion = Companion::start(&[
         ("BAIGATE_SIGNUP__MODE", "open"),
