@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the browser extension into dist/extension (load it unpacked):
-# cargo for wasm32, then the wasm-bindgen CLI for the JS glue.
+# Builds the browser extension into dist/extension (load it unpacked): three
+# wasm modules (the popup, the options page, the service worker), each built
+# on its own so each carries only its code, then the wasm-bindgen CLI for
+# their JS glue.
 # BAIGATE_PINNED_ENDPOINT=https://… pins every popup to that endpoint (an
 # administrator can do the same without rebuilding, through managed storage).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,15 +12,16 @@ ensure_wasm_target
 ensure_wasm_bindgen
 
 cd "$ROOT"
-say "building the extension (wasm32, size-optimised)"
-cargo build --locked --profile wasm-release --target wasm32-unknown-unknown -p baigate-extension
-
 out="$ROOT/dist/extension"
 staging="$ROOT/dist/.extension.new"
 rm -rf "$staging"
 mkdir -p "$staging/pkg"
-"$WASM_BINDGEN" --target web --no-typescript --remove-name-section --out-dir "$staging/pkg" \
-    target/wasm32-unknown-unknown/wasm-release/baigate_extension.wasm
+for crate in baigate-extension baigate-options baigate-worker; do
+    say "building $crate (wasm32, size-optimised)"
+    cargo build --locked --profile wasm-release --target wasm32-unknown-unknown -p "$crate"
+    "$WASM_BINDGEN" --target web --no-typescript --remove-name-section --out-dir "$staging/pkg" \
+        "target/wasm32-unknown-unknown/wasm-release/${crate//-/_}.wasm"
+done
 cp extension/manifest.json "$staging/"
 cp -R extension/_locales "$staging/"
 cp -R extension/static/. "$staging/"
@@ -38,5 +41,7 @@ printf '{"pinned_endpoint": %s}\n' "$pinned" >"$staging/settings.json"
 # Swap in whole, so a browser holding the old copy never sees half of one.
 rm -rf "$out"
 mv "$staging" "$out"
-wasm="$out/pkg/baigate_extension_bg.wasm"
-say "extension ready in dist/extension ($(wc -c <"$wasm") bytes of wasm, $(gzip -9c "$wasm" | wc -c) gzipped)"
+for wasm in "$out"/pkg/*_bg.wasm; do
+    say "$(basename "$wasm"): $(wc -c <"$wasm") bytes, $(gzip -9c "$wasm" | wc -c) gzipped"
+done
+say "extension ready in dist/extension"

@@ -11,30 +11,17 @@ use crate::client::{self, Extension, MailRequest};
 use crate::platform::net::{self, NetError};
 use crate::platform::permissions::{self, Grant};
 use crate::platform::storage::{self, Area};
-use crate::platform::tabs;
+use crate::platform::{runtime, tabs};
 use crate::profiles::{self, Profile};
 use crate::protocol::{self, Health, KeypairCheck, LoginOutcome, Refused};
 use crate::state::{
     Action, Credential, Credentials, DEFAULT_ENDPOINT, Loaded, MailSent, Notice, Session, State,
     net_notice,
 };
+use crate::stored::{ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, keypair_key, session_key};
 use crate::text::Text;
 
 pub type Handle = UseReducerHandle<State>;
-
-const ENDPOINT_KEY: &str = "endpoint";
-const PROFILES_KEY: &str = "profiles";
-/// The managed-storage key (see `managed_schema.json`) and the build
-/// setting (`settings.json`) that pin the endpoint.
-const PINNED_KEY: &str = "pinned_endpoint";
-
-fn session_key(endpoint: &str) -> String {
-    format!("session:{endpoint}")
-}
-
-fn keypair_key(endpoint: &str) -> String {
-    format!("keypair:{endpoint}")
-}
 
 /// API keys, kept only in `chrome.storage.session`.
 #[derive(Clone, Serialize, Deserialize)]
@@ -192,7 +179,16 @@ async fn load_account(state: Handle, endpoint: String, session: String) {
 pub async fn save_endpoint(endpoint: String) {
     if protocol::normalize_endpoint(&endpoint).is_some() {
         storage::set(Area::Local, ENDPOINT_KEY, &endpoint).await;
+        session_changed();
     }
+}
+
+/// Tells the service worker, without waiting for it, that a session or the
+/// endpoint in use changed: it redraws the badge and resets its alarms.
+fn session_changed() {
+    wasm_bindgen_futures::spawn_local(async {
+        runtime::tell_worker("session-changed").await;
+    });
 }
 
 /// The endpoint in use, or a notice saying it is not one.
@@ -295,6 +291,7 @@ pub async fn login(
     };
     storage::set(Area::Session, &session_key(&endpoint), &id).await;
     remember_login(&state, &endpoint, Some(username.clone())).await;
+    session_changed();
     let expires_ms = match client::login_check(&endpoint, &id).await {
         Ok(Some(check)) => check.expires.as_deref().and_then(parse_time),
         _ => None,
@@ -336,6 +333,7 @@ pub async fn login_with_keypair(
             };
             storage::set(Area::Session, &keypair_key(&endpoint), &keypair).await;
             remember_login(&state, &endpoint, None).await;
+            session_changed();
             state.dispatch(Action::LoggedIn {
                 session: keypair_session(keypair),
                 username: None,
@@ -526,7 +524,10 @@ pub async fn extend(state: Handle) {
     state.dispatch(Action::Submitted);
     match client::extend(&endpoint, &session).await {
         Ok(Extension::Extended(expires)) => match parse_time(&expires) {
-            Some(expires_ms) => state.dispatch(Action::Extended { expires_ms }),
+            Some(expires_ms) => {
+                state.dispatch(Action::Extended { expires_ms });
+                session_changed();
+            }
             None => state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported))),
         },
         Ok(Extension::Ended) => ended(state, &endpoint).await,
@@ -540,6 +541,7 @@ pub async fn extend(state: Handle) {
 /// The session ended on the server's side: forget it.
 pub async fn ended(state: Handle, endpoint: &str) {
     storage::remove(Area::Session, &session_key(endpoint)).await;
+    session_changed();
     state.dispatch(Action::SessionEnded(Some(Notice::error(
         Text::ErrorSessionEnded,
     ))));
@@ -579,5 +581,6 @@ pub async fn logout(state: Handle) {
     }
     storage::remove(Area::Session, &session_key(&endpoint)).await;
     storage::remove(Area::Session, &keypair_key(&endpoint)).await;
+    session_changed();
     state.dispatch(Action::SessionEnded(None));
 }

@@ -4,6 +4,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
+use crate::components::HeaderTools;
 use crate::panels::{
     ConflictPanel, ForgotPanel, LockedPanel, LoginPanel, MailSentPanel, OtpPanel, SignupPanel,
     StartPanel, TotpOffPanel, TotpSetupPanel,
@@ -36,6 +37,7 @@ pub fn App() -> Html {
             <header class="app-header">
                 <img src="icons/icon-32.png" alt="" width="20" height="20" />
                 <h1>{ t(Text::AppTitle) }</h1>
+                <HeaderTools />
             </header>
             <main>{ panel }</main>
         </ContextProvider<Handle>>

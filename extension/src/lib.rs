@@ -15,21 +15,31 @@ pub mod profiles;
 pub mod protocol;
 pub mod qr;
 pub mod state;
+pub mod stored;
 pub mod text;
+pub mod timer;
 
+#[cfg(feature = "popup")]
 use wasm_bindgen::prelude::*;
 
 /// Renders the popup into `#app` (called by `popup.js`).
+#[cfg(feature = "popup")]
 #[wasm_bindgen]
 pub fn start_popup() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
+    wasm_bindgen_futures::spawn_local(async {
+        platform::i18n::load_choice().await;
+        if let Some(mount) = page_root() {
+            yew::Renderer::<app::App>::with_root(mount).render();
+        }
+    });
+}
+
+/// The page's `#app`, with the page's language set to the one in use (the
+/// right fonts and line breaking for Korean and Japanese).
+pub fn page_root() -> Option<web_sys::Element> {
+    let document = web_sys::window()?.document()?;
     if let Some(root) = document.document_element() {
-        // The right fonts and line breaking for Korean and Japanese.
         let _ = root.set_attribute("lang", &platform::i18n::ui_language());
     }
-    if let Some(mount) = document.get_element_by_id("app") {
-        yew::Renderer::<app::App>::with_root(mount).render();
-    }
+    document.get_element_by_id("app")
 }

@@ -1,34 +1,34 @@
-// baigate's service worker. Its job here: wiping a secret the popup copied
-// (an API key, recovery codes) from the clipboard after a delay, even when
-// the popup has closed. An alarm survives the worker being stopped.
-const ALARM = 'clear-clipboard';
-const MINIMUM_SECONDS = 30;
+// baigate's service worker: the listeners are registered here, synchronously
+// at the top level (an event that woke the worker is otherwise missed), and
+// each hands its event to the Rust code in pkg/baigate_worker.js once the
+// wasm has loaded. The state lives in chrome.storage and chrome.alarms, so a
+// worker the browser stopped picks up where it left off.
+import init, {
+  worker_alarm,
+  worker_command,
+  worker_message,
+  worker_notification_button,
+  worker_started,
+} from './pkg/baigate_worker.js';
 
+const ready = init();
+
+// Messages the worker answers; the offscreen page's are left to it.
+const WORKER_MESSAGES = new Set(['session-changed', 'clear-clipboard', 'settings-changed', 'clear-all']);
+
+function run(task) {
+  return ready.then(task).catch((error) => console.error('baigate worker:', error));
+}
+
+chrome.runtime.onInstalled.addListener(() => run(() => worker_started()));
+chrome.runtime.onStartup.addListener(() => run(() => worker_started()));
+chrome.alarms.onAlarm.addListener((alarm) => run(() => worker_alarm(alarm.name)));
+chrome.notifications.onButtonClicked.addListener((id, button) => run(() => worker_notification_button(id, button)));
+chrome.commands.onCommand.addListener((command) => run(() => worker_command(command)));
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
-  if (sender.id !== chrome.runtime.id || message?.type !== 'clear-clipboard') {
+  if (sender.id !== chrome.runtime.id || !WORKER_MESSAGES.has(message?.type)) {
     return false;
   }
-  const seconds = Math.max(MINIMUM_SECONDS, Number(message.after_seconds) || MINIMUM_SECONDS);
-  chrome.alarms.create(ALARM, { when: Date.now() + seconds * 1000 });
-  reply({ scheduled: true });
-  return false;
+  run(() => worker_message(message.type)).then(reply, () => reply(false));
+  return true;
 });
-
-chrome.alarms.onAlarm.addListener((alarm) => {
-  if (alarm.name === ALARM) {
-    clearClipboard().catch((error) => console.warn('baigate: clipboard not cleared', error));
-  }
-});
-
-// A service worker has no clipboard: an offscreen page does the writing.
-async function clearClipboard() {
-  if (!(await chrome.offscreen.hasDocument())) {
-    await chrome.offscreen.createDocument({
-      url: 'offscreen.html',
-      reasons: ['CLIPBOARD'],
-      justification: 'Wipe a secret copied from the baigate popup off the clipboard.',
-    });
-  }
-  await chrome.runtime.sendMessage({ type: 'offscreen-clear-clipboard' });
-  await chrome.offscreen.closeDocument();
-}

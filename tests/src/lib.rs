@@ -4,6 +4,7 @@
 //! popup driven the way a person uses it.
 
 pub mod smtp;
+pub mod webui;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use base64::Engine;
 use fantoccini::elements::Element;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -489,6 +491,32 @@ impl Browser {
         let popup = Popup { client };
         popup.wait_for("[data-panel]").await?;
         Ok(popup)
+    }
+
+    /// Opens the popup in a window of its own, so that the page in the
+    /// current window stays the active tab the popup acts on (as with the
+    /// toolbar popup, which floats over the page). Returns the page's window
+    /// for [`Browser::back_to`].
+    pub async fn open_popup_beside(&self) -> Result<(Popup<'_>, WindowHandle)> {
+        let client = self.client()?;
+        let page = client.window().await?;
+        let popup_window = client.new_window(false).await?;
+        client.switch_to_window(popup_window.handle).await?;
+        Ok((self.open_popup().await?, page))
+    }
+
+    /// Closes the current window and returns to `window`.
+    pub async fn back_to(&self, window: WindowHandle) -> Result<Popup<'_>> {
+        let client = self.client()?;
+        client.close_window().await?;
+        client.switch_to_window(window).await?;
+        Ok(Popup { client })
+    }
+
+    /// Opens one of the extension's pages (`options.html`) in the current tab.
+    pub async fn open_extension_page(&self, path: &str) -> Result<Popup<'_>> {
+        self.open_page(&format!("chrome-extension://{}/{path}", self.extension_id))
+            .await
     }
 
     /// Opens any page in the current tab (a mailed link, say), driven with

@@ -1,15 +1,17 @@
 //! Small pieces the panels share: messages, the password field, the health
-//! pill, the password checklist, copy buttons, QR codes, a ticking clock,
-//! and formatting.
+//! pill, the password checklist, copy buttons, QR codes, the header's tools,
+//! a ticking clock, and formatting.
 
 mod checklist;
 mod copy;
 mod qr_code;
+mod tools;
 
 pub use checklist::{Checklist, acceptable, manual_rule};
 pub use copy::CopyButton;
 pub use events::{Listener, listen};
 pub use qr_code::QrCode;
+pub use tools::HeaderTools;
 
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, KeyboardEvent};

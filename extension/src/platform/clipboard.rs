@@ -2,18 +2,10 @@
 //! seconds later by the service worker (an alarm and an offscreen page), so
 //! it happens even after the popup closes.
 
-use js_sys::{Object, Promise, Reflect};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 /// How long a copied secret stays on the clipboard.
 pub const CLEAR_AFTER_SECONDS: u32 = 30;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = sendMessage)]
-    fn send_message(message: &JsValue) -> Result<Promise, JsValue>;
-}
 
 /// Puts `text` on the clipboard; false if the browser refused.
 pub async fn copy(text: &str) -> bool {
@@ -30,15 +22,6 @@ pub async fn copy_secret(text: &str) -> bool {
     if !copy(text).await {
         return false;
     }
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"type".into(), &"clear-clipboard".into());
-    let _ = Reflect::set(
-        &message,
-        &"after_seconds".into(),
-        &JsValue::from(CLEAR_AFTER_SECONDS),
-    );
-    if let Ok(promise) = send_message(&message) {
-        let _ = JsFuture::from(promise).await;
-    }
+    super::runtime::tell_worker("clear-clipboard").await;
     true
 }

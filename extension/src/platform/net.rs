@@ -31,8 +31,21 @@ pub enum NetError {
     Unreachable,
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`: a page's or the service worker's (which has no
+    /// `window`).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> js_sys::Promise;
+}
+
 fn online() -> bool {
-    web_sys::window().is_none_or(|w| w.navigator().on_line())
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"));
+    navigator
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("onLine")))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
 }
 
 /// Sends a request. `session_id` goes in `X-BackendAI-SessionID`.
@@ -59,7 +72,6 @@ pub async fn send_with(
     if !online() {
         return Err(NetError::Offline);
     }
-    let window = web_sys::window().ok_or(NetError::Unreachable)?;
     let headers = Headers::new().map_err(|_| NetError::Unreachable)?;
     let init = RequestInit::new();
     let _ = headers.set("Accept", "application/json");
@@ -85,7 +97,7 @@ pub async fn send_with(
     let timer = controller.map(|controller| {
         gloo_timers::callback::Timeout::new(TIMEOUT_MS as u32, move || controller.abort())
     });
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    let response: Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(|_| {
             if online() {

@@ -64,3 +64,14 @@ pub fn request(pattern: Option<String>) -> Grant {
 pub async fn granted(pattern: &str) -> bool {
     answer(permissions_contains(&origins(pattern))).await
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "permissions"], js_name = remove)]
+    fn permissions_remove(permissions: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Gives up access to the match `pattern`.
+pub async fn give_up(pattern: &str) {
+    answer(permissions_remove(&origins(pattern))).await;
+}

@@ -23,6 +23,10 @@ extern "C" {
     fn session_set(items: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = remove)]
     fn session_remove(keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "local"], js_name = clear)]
+    fn local_clear() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "session"], js_name = clear)]
+    fn session_clear() -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "managed"], js_name = get)]
     fn managed_get(keys: &JsValue) -> Result<Promise, JsValue>;
 }
@@ -89,4 +93,33 @@ pub async fn managed_text(key: &str) -> Option<String> {
         .ok()?
         .as_string()
         .filter(|v| !v.trim().is_empty())
+}
+
+/// Every key of an area (to find each endpoint's session).
+pub async fn keys(area: Area) -> Vec<String> {
+    let promise = match area {
+        Area::Local => local_get(&JsValue::NULL),
+        Area::Session => session_get(&JsValue::NULL),
+    };
+    let Ok(promise) = promise else {
+        return Vec::new();
+    };
+    let Ok(items) = JsFuture::from(promise).await else {
+        return Vec::new();
+    };
+    Object::keys(&items.into())
+        .iter()
+        .filter_map(|key| key.as_string())
+        .collect()
+}
+
+/// Empties an area.
+pub async fn clear(area: Area) {
+    let promise = match area {
+        Area::Local => local_clear(),
+        Area::Session => session_clear(),
+    };
+    if let Ok(promise) = promise {
+        let _ = JsFuture::from(promise).await;
+    }
 }

@@ -1,21 +1,104 @@
-//! The tab the popup was opened over (`chrome.tabs` with `activeTab`: the
-//! URL is readable only because the user clicked the toolbar button there).
+//! `chrome.tabs`: the page the popup acts on, and messages to its content
+//! script.
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+
+use super::js::{member, object, settle, text};
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["chrome", "tabs"], js_name = query)]
     fn tabs_query(query: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "tabs"], js_name = sendMessage)]
+    fn tabs_send_message(tab_id: i32, message: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "tabs"], js_name = create)]
+    fn tabs_create(properties: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// A tab as far as the extension may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tab {
+    pub id: i32,
+    /// Readable where the extension has access (`activeTab` or a host
+    /// permission).
+    pub url: Option<String>,
+    pub current_window: bool,
+}
+
+async fn query(filter: &JsValue) -> Vec<Tab> {
+    let Some(found) = settle(tabs_query(filter)).await else {
+        return Vec::new();
+    };
+    Array::from(&found)
+        .iter()
+        .filter_map(|tab| {
+            Some(Tab {
+                id: member(&tab, "id").as_f64()? as i32,
+                url: text(&tab, "url"),
+                current_window: false,
+            })
+        })
+        .collect()
+}
+
+/// The active tab of every window, the current window's first.
+pub async fn active_tabs() -> Vec<Tab> {
+    let mut current = query(&object(&[
+        ("active", JsValue::TRUE),
+        ("currentWindow", JsValue::TRUE),
+    ]))
+    .await;
+    for tab in &mut current {
+        tab.current_window = true;
+    }
+    let others = query(&object(&[("active", JsValue::TRUE)])).await;
+    for tab in others {
+        if !current.iter().any(|t| t.id == tab.id) {
+            current.push(tab);
+        }
+    }
+    current
 }
 
 /// The active tab's URL, when the browser lets the extension see it.
 pub async fn active_tab_url() -> Option<String> {
-    let query = Object::new();
-    let _ = Reflect::set(&query, &"active".into(), &JsValue::TRUE);
-    let _ = Reflect::set(&query, &"currentWindow".into(), &JsValue::TRUE);
-    let tabs: Array = JsFuture::from(tabs_query(&query).ok()?).await.ok()?.into();
-    Reflect::get(&tabs.get(0), &"url".into()).ok()?.as_string()
+    active_tabs()
+        .await
+        .into_iter()
+        .find(|t| t.current_window)?
+        .url
+}
+
+/// Sends `{type: kind}` to a tab's content script; its answer.
+pub async fn tell(tab_id: i32, kind: &str) -> Option<JsValue> {
+    settle(tabs_send_message(tab_id, &object(&[("type", kind.into())]))).await
+}
+
+/// Opens `url` in a new tab.
+pub async fn open(url: &str) {
+    settle(tabs_create(&object(&[("url", url.into())]))).await;
+}
+
+/// Sends `{type: kind}` to the content script of the page the user is
+/// looking at (the active tab of the current window first, skipping the
+/// extension's own pages); the first answer.
+pub async fn tell_page(kind: &str) -> Option<JsValue> {
+    let own = super::runtime::own_origin().unwrap_or_default();
+    for tab in active_tabs().await {
+        if tab
+            .url
+            .as_deref()
+            .is_some_and(|u| !own.is_empty() && u.starts_with(&own))
+        {
+            continue;
+        }
+        if let Some(answer) = tell(tab.id, kind)
+            .await
+            .filter(|a| !a.is_undefined() && !a.is_null())
+        {
+            return Some(answer);
+        }
+    }
+    None
 }

@@ -15,3 +15,4 @@ macro_rules! with_browser {
 mod accounts;
 mod languages;
 mod login;
+mod pages;

@@ -1,0 +1,42 @@
+//! `chrome.runtime`: messages between the popup, the pages and the service
+//! worker, and the extension's own identity.
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+
+use super::js::{object, settle};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = sendMessage)]
+    fn send_message(message: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = getURL)]
+    fn get_url(path: &str) -> Result<String, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = openOptionsPage)]
+    fn open_options_page() -> Result<Promise, JsValue>;
+}
+
+/// Opens the extension's options page.
+pub async fn open_options() {
+    settle(open_options_page()).await;
+}
+
+/// Tells the service worker something changed (`{type: kind}`); its answer.
+pub async fn tell_worker(kind: &str) -> Option<JsValue> {
+    settle(send_message(&object(&[("type", kind.into())]))).await
+}
+
+/// Sends a message to the extension's other pages (the offscreen page).
+pub async fn send(message: &JsValue) -> Option<JsValue> {
+    settle(send_message(message)).await
+}
+
+/// The URL of one of the extension's files.
+pub fn url(path: &str) -> Option<String> {
+    get_url(path).ok()
+}
+
+/// The prefix of every URL of the extension's own pages.
+pub fn own_origin() -> Option<String> {
+    url("").map(|u| u.trim_end_matches('/').to_owned())
+}

@@ -1,0 +1,368 @@
+//! The service worker. It owns the session timer for every endpoint the
+//! popup logged in to: the remaining time on the toolbar badge, a warning
+//! with Extend and Log out before the end, the logout at the end, and the
+//! logout when the server says the session ended elsewhere (it asks every
+//! 30 seconds, on an alarm: timers die with the worker, alarms do not). It
+//! also runs the toolbar command that toggles a Backend.AI page's sidebar,
+//! keeps the sidebar content script registered on the right origins, and
+//! wipes secrets copied from the popup off the clipboard.
+//!
+//! `background.js` registers the event listeners synchronously (as MV3
+//! requires, so an event that woke the worker is not missed) and calls the
+//! functions exported here once the wasm is loaded. Everything is kept in
+//! `chrome.storage`, so a stopped and restarted worker carries on.
+
+use baigate_extension::client;
+use baigate_extension::platform::js::object;
+use baigate_extension::platform::storage::{self, Area};
+use baigate_extension::platform::{
+    action, alarms, i18n, notifications, offscreen, permissions, runtime, scripting, tabs,
+};
+use baigate_extension::profiles::Profile;
+use baigate_extension::protocol::{self, access_pattern};
+use baigate_extension::state::DEFAULT_ENDPOINT;
+use baigate_extension::stored::{
+    ENDPOINT_KEY, PROFILES_KEY, SESSION_PREFIX, WARN_KEY, WEBUI_ORIGINS_KEY, keypair_key,
+    session_key, timer_key,
+};
+use baigate_extension::text::{Text, t, tf};
+use baigate_extension::timer::{self, Badge, Timer};
+use wasm_bindgen::prelude::*;
+
+/// How often sessions are checked with the server (minutes).
+const CHECK_MINUTES: f64 = 0.5;
+const CHECK_ALARM: &str = "check";
+const CLIPBOARD_ALARM: &str = "clear-clipboard";
+const WARN_PREFIX: &str = "warn:";
+const EXPIRE_PREFIX: &str = "expire:";
+const EXPIRY_NOTICE_PREFIX: &str = "expiry:";
+const ENDED_NOTICE_PREFIX: &str = "ended:";
+const SIDEBAR_SCRIPT_ID: &str = "baigate-sidebar";
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Every endpoint with a stored session, and its session id.
+async fn sessions() -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for key in storage::keys(Area::Session).await {
+        if let Some(endpoint) = key.strip_prefix(SESSION_PREFIX)
+            && let Some(id) = storage::get::<String>(Area::Session, &key).await
+        {
+            found.push((endpoint.to_owned(), id));
+        }
+    }
+    found
+}
+
+async fn current_endpoint() -> String {
+    storage::get(Area::Local, ENDPOINT_KEY)
+        .await
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
+}
+
+async fn warn_minutes() -> u32 {
+    timer::warn_minutes(storage::get::<u32>(Area::Local, WARN_KEY).await)
+}
+
+/// Shows the badge for the endpoint the popup is on.
+async fn update_badge() {
+    let endpoint = current_endpoint().await;
+    let keypair = storage::get::<serde_json::Value>(Area::Session, &keypair_key(&endpoint))
+        .await
+        .is_some();
+    let logged_in = storage::get::<String>(Area::Session, &session_key(&endpoint))
+        .await
+        .is_some();
+    let timer = storage::get::<Timer>(Area::Session, &timer_key(&endpoint)).await;
+    let badge = timer::badge(now_ms(), logged_in, keypair, timer);
+    let title = match &badge {
+        Badge::LoggedOut => t(Text::BadgeLoggedOut),
+        Badge::Keypair => t(Text::BadgeKeypair),
+        Badge::Open => t(Text::BadgeLoggedIn),
+        Badge::Remaining { text, .. } => tf(Text::BadgeRemaining, &[text]),
+    };
+    action::badge(&badge.text(), badge.color(), &title).await;
+}
+
+/// Forgets an endpoint's session and its alarms.
+async fn forget(endpoint: &str) {
+    storage::remove(Area::Session, &session_key(endpoint)).await;
+    storage::remove(Area::Session, &timer_key(endpoint)).await;
+    alarms::clear(&format!("{WARN_PREFIX}{endpoint}")).await;
+    alarms::clear(&format!("{EXPIRE_PREFIX}{endpoint}")).await;
+    notifications::clear(&format!("{EXPIRY_NOTICE_PREFIX}{endpoint}")).await;
+}
+
+/// Records when a session ends and sets the alarms for its warning and end.
+async fn schedule(endpoint: &str, expires_ms: Option<f64>) {
+    let mut timer = storage::get::<Timer>(Area::Session, &timer_key(endpoint))
+        .await
+        .unwrap_or_default();
+    timer.expires_ms = expires_ms;
+    storage::set(Area::Session, &timer_key(endpoint), &timer).await;
+    let Some(expires) = expires_ms else {
+        return;
+    };
+    let warn_at = timer::warn_at(expires, warn_minutes().await);
+    if warn_at > now_ms() {
+        alarms::at(&format!("{WARN_PREFIX}{endpoint}"), warn_at).await;
+    } else if timer::warning_due(now_ms(), &timer, warn_minutes().await) {
+        warn(endpoint).await;
+    }
+    alarms::at(&format!("{EXPIRE_PREFIX}{endpoint}"), expires).await;
+}
+
+/// Asks the server about one session; false when it has ended.
+async fn check(endpoint: &str, id: &str) -> bool {
+    match client::login_check(endpoint, id).await {
+        Ok(Some(check)) => {
+            let expires = check.expires.as_deref().and_then(parse_time);
+            schedule(endpoint, expires).await;
+            true
+        }
+        Ok(None) => false,
+        // Offline or unreachable: keep what is known, ask again later.
+        Err(_) => true,
+    }
+}
+
+fn parse_time(text: &str) -> Option<f64> {
+    let ms = js_sys::Date::parse(text);
+    (!ms.is_nan()).then_some(ms)
+}
+
+/// Checks every session; one the server no longer knows was ended elsewhere.
+async fn check_all() {
+    for (endpoint, id) in sessions().await {
+        if !check(&endpoint, &id).await {
+            forget(&endpoint).await;
+            notifications::show(
+                &format!("{ENDED_NOTICE_PREFIX}{endpoint}"),
+                &t(Text::NoticeEndedTitle),
+                &tf(Text::NoticeEndedElsewhere, &[&endpoint]),
+                &[],
+            )
+            .await;
+        }
+    }
+    update_badge().await;
+}
+
+/// The warning before the end, with Extend and Log out.
+async fn warn(endpoint: &str) {
+    let key = timer_key(endpoint);
+    let Some(mut timer) = storage::get::<Timer>(Area::Session, &key).await else {
+        return;
+    };
+    let Some(expires) = timer.expires_ms else {
+        return;
+    };
+    if !timer::warning_due(now_ms(), &timer, warn_minutes().await) {
+        return;
+    }
+    let minutes = ((expires - now_ms()) / 60_000.0).ceil().max(1.0) as u32;
+    notifications::show(
+        &format!("{EXPIRY_NOTICE_PREFIX}{endpoint}"),
+        &t(Text::NoticeExpiryTitle),
+        &tf(Text::NoticeExpiry, &[&minutes.to_string(), endpoint]),
+        &[&t(Text::Extend), &t(Text::Logout)],
+    )
+    .await;
+    timer.warned_for = Some(expires);
+    storage::set(Area::Session, &key, &timer).await;
+}
+
+/// The end: unless the session was extended meanwhile, log out.
+async fn expire(endpoint: &str) {
+    let Some(id) = storage::get::<String>(Area::Session, &session_key(endpoint)).await else {
+        return;
+    };
+    if let Ok(Some(check)) = client::login_check(endpoint, &id).await
+        && let Some(expires) = check.expires.as_deref().and_then(parse_time)
+        && expires > now_ms() + 1_000.0
+    {
+        schedule(endpoint, Some(expires)).await;
+        update_badge().await;
+        return;
+    }
+    let _ = client::logout(endpoint, &id).await;
+    forget(endpoint).await;
+    notifications::show(
+        &format!("{ENDED_NOTICE_PREFIX}{endpoint}"),
+        &t(Text::NoticeEndedTitle),
+        &tf(Text::NoticeExpired, &[endpoint]),
+        &[],
+    )
+    .await;
+    update_badge().await;
+}
+
+/// Extends from the warning's button.
+async fn extend(endpoint: &str) {
+    let Some(id) = storage::get::<String>(Area::Session, &session_key(endpoint)).await else {
+        return;
+    };
+    if let Ok(client::Extension::Extended(expires)) = client::extend(endpoint, &id).await {
+        schedule(endpoint, parse_time(&expires)).await;
+    }
+    notifications::clear(&format!("{EXPIRY_NOTICE_PREFIX}{endpoint}")).await;
+    update_badge().await;
+}
+
+/// Logs out from the warning's button.
+async fn logout(endpoint: &str) {
+    if let Some(id) = storage::get::<String>(Area::Session, &session_key(endpoint)).await {
+        let _ = client::logout(endpoint, &id).await;
+    }
+    forget(endpoint).await;
+    update_badge().await;
+}
+
+/// The origins (as match patterns) where the sidebar content script runs:
+/// this computer's, the endpoints logged in to, and WebUI origins the user
+/// added; only those the extension may reach.
+async fn sidebar_patterns() -> Vec<String> {
+    let mut patterns = vec![
+        "http://127.0.0.1/*".to_owned(),
+        "http://localhost/*".to_owned(),
+    ];
+    let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
+        .await
+        .unwrap_or_default();
+    let added: Vec<String> = storage::get(Area::Local, WEBUI_ORIGINS_KEY)
+        .await
+        .unwrap_or_default();
+    let origins = profiles.into_iter().map(|p| p.endpoint).chain(added);
+    for origin in origins {
+        let Some(endpoint) = protocol::normalize_endpoint(&origin) else {
+            continue;
+        };
+        if let Some(pattern) = access_pattern(&endpoint)
+            && !patterns.contains(&pattern)
+            && permissions::granted(&pattern).await
+        {
+            patterns.push(pattern);
+        }
+    }
+    patterns
+}
+
+async fn register_sidebar_script() {
+    scripting::register(SIDEBAR_SCRIPT_ID, "content.js", &sidebar_patterns().await).await;
+}
+
+/// Sets everything up: the periodic check, the content script, the badge.
+async fn start() {
+    i18n::load_choice().await;
+    alarms::every(CHECK_ALARM, CHECK_MINUTES).await;
+    register_sidebar_script().await;
+    check_all().await;
+}
+
+/// The options page's "clear everything": logs every session out, gives up
+/// the access granted for endpoints and WebUI pages, and empties storage.
+async fn clear_all() {
+    for (endpoint, id) in sessions().await {
+        let _ = client::logout(&endpoint, &id).await;
+        forget(&endpoint).await;
+    }
+    let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
+        .await
+        .unwrap_or_default();
+    let added: Vec<String> = storage::get(Area::Local, WEBUI_ORIGINS_KEY)
+        .await
+        .unwrap_or_default();
+    for origin in profiles.into_iter().map(|p| p.endpoint).chain(added) {
+        if let Some(pattern) =
+            protocol::normalize_endpoint(&origin).and_then(|e| access_pattern(&e))
+        {
+            permissions::give_up(&pattern).await;
+        }
+    }
+    storage::clear(Area::Local).await;
+    storage::clear(Area::Session).await;
+    i18n::choose(None).await;
+    register_sidebar_script().await;
+    update_badge().await;
+}
+
+/// Wipes the clipboard through the offscreen page.
+async fn clear_clipboard() {
+    let Some(url) = runtime::url("offscreen.html") else {
+        return;
+    };
+    if offscreen::open_for_clipboard(
+        &url,
+        "Wipe a secret copied from the baigate popup off the clipboard.",
+    )
+    .await
+    {
+        runtime::send(&object(&[("type", "offscreen-clear-clipboard".into())])).await;
+        offscreen::close().await;
+    }
+}
+
+/// The worker started (installed, browser started, or woken).
+#[wasm_bindgen]
+pub async fn worker_started() {
+    start().await;
+}
+
+/// An alarm rang.
+#[wasm_bindgen]
+pub async fn worker_alarm(name: String) {
+    i18n::load_choice().await;
+    if name == CHECK_ALARM {
+        check_all().await;
+    } else if name == CLIPBOARD_ALARM {
+        clear_clipboard().await;
+    } else if let Some(endpoint) = name.strip_prefix(WARN_PREFIX) {
+        warn(endpoint).await;
+    } else if let Some(endpoint) = name.strip_prefix(EXPIRE_PREFIX) {
+        expire(endpoint).await;
+    }
+}
+
+/// A message from the popup or the options page; the answer.
+#[wasm_bindgen]
+pub async fn worker_message(kind: String) -> JsValue {
+    i18n::load_choice().await;
+    match kind.as_str() {
+        // Logged in, out, extended, or the endpoint changed.
+        "session-changed" => check_all().await,
+        "clear-clipboard" => {
+            let after =
+                f64::from(baigate_extension::platform::clipboard::CLEAR_AFTER_SECONDS) * 1000.0;
+            alarms::at(CLIPBOARD_ALARM, now_ms() + after).await;
+        }
+        "settings-changed" => {
+            register_sidebar_script().await;
+            check_all().await;
+        }
+        "clear-all" => clear_all().await,
+        _ => return JsValue::FALSE,
+    }
+    JsValue::TRUE
+}
+
+/// A button of a notification.
+#[wasm_bindgen]
+pub async fn worker_notification_button(id: String, button: u32) {
+    i18n::load_choice().await;
+    if let Some(endpoint) = id.strip_prefix(EXPIRY_NOTICE_PREFIX) {
+        match button {
+            0 => extend(endpoint).await,
+            _ => logout(endpoint).await,
+        }
+    }
+}
+
+/// A keyboard command.
+#[wasm_bindgen]
+pub async fn worker_command(command: String) {
+    if command == "toggle-sidebar" {
+        tabs::tell_page("toggle-sidebar").await;
+    }
+}
