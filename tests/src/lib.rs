@@ -383,6 +383,7 @@ pub fn totp_code(secret: &[u8], offset: i64) -> Result<String> {
 #[derive(Debug)]
 pub struct Browser {
     client: Option<Client>,
+    webdriver: String,
     driver: Child,
     profile: tempfile::TempDir,
     pub extension_id: String,
@@ -437,6 +438,7 @@ impl Browser {
         };
         Ok(Self {
             client: Some(client),
+            webdriver,
             driver,
             profile,
             extension_id,
@@ -511,6 +513,42 @@ impl Browser {
         client.close_window().await?;
         client.switch_to_window(window).await?;
         Ok(Popup { client })
+    }
+
+    /// Sends a DevTools command through chromedriver; its result.
+    pub async fn devtools(&self, command: &str, params: Value) -> Result<Value> {
+        let session = self
+            .client()?
+            .session_id()
+            .await?
+            .context("no WebDriver session")?;
+        let url = format!("{}/session/{session}/goog/cdp/execute", self.webdriver);
+        let body = json!({"cmd": command, "params": params});
+        let answer: Value = tokio::task::spawn_blocking(move || -> Result<Value> {
+            let mut reply = http().post(url).send_json(body)?;
+            Ok(reply.body_mut().read_json()?)
+        })
+        .await??;
+        ensure!(
+            answer
+                .get("value")
+                .is_some_and(|v| v.get("error").is_none()),
+            "{command}: {answer}"
+        );
+        Ok(answer["value"].clone())
+    }
+
+    /// The running service workers' URLs (the extension's among them while
+    /// its worker runs).
+    pub async fn service_workers(&self) -> Result<Vec<String>> {
+        let targets = self.devtools("Target.getTargets", json!({})).await?;
+        Ok(targets["targetInfos"]
+            .as_array()
+            .context("no targets")?
+            .iter()
+            .filter(|t| t["type"] == "service_worker")
+            .filter_map(|t| t["url"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Opens one of the extension's pages (`options.html`) in the current tab.

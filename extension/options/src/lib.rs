@@ -203,7 +203,7 @@ fn LanguageSection(props: &LanguageProps) -> Html {
     html! {
         <section aria-labelledby="language-heading">
             <h2 id="language-heading">{ t(Text::OptionsLanguage) }</h2>
-            <label for="language">{ t(Text::OptionsLanguage) }</label>
+            <label for="language" class="visually-hidden">{ t(Text::OptionsLanguage) }</label>
             <select id="language" {onchange}>
                 { option("", None) }
                 { for LANGUAGES.iter().map(|tag| option(tag, Some(tag))) }

@@ -13,6 +13,7 @@ macro_rules! with_browser {
 }
 
 mod accounts;
+mod background;
 mod languages;
 mod login;
 mod pages;
