@@ -330,8 +330,12 @@ pub async fn worker_alarm(name: String) {
 pub async fn worker_message(kind: String) -> JsValue {
     i18n::load_choice().await;
     match kind.as_str() {
-        // Logged in, out, extended, or the endpoint changed.
-        "session-changed" => check_all().await,
+        // Logged in (perhaps to a new endpoint, whose pages the sidebar
+        // toggle now covers), out, extended, or the endpoint changed.
+        "session-changed" => {
+            register_sidebar_script().await;
+            check_all().await;
+        }
         "clear-clipboard" => {
             let after =
                 f64::from(baigate_extension::platform::clipboard::CLEAR_AFTER_SECONDS) * 1000.0;
