@@ -12,6 +12,18 @@ extern "C" {
     fn register_content_scripts(scripts: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "scripting"], js_name = unregisterContentScripts)]
     fn unregister_content_scripts(filter: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "scripting"], js_name = executeScript)]
+    fn execute_script(injection: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Runs `file` in an open tab now (a registered script reaches only pages
+/// loaded after its registration). False when the browser refused.
+pub async fn inject(tab_id: i32, file: &str) -> bool {
+    let injection = object(&[
+        ("target", object(&[("tabId", JsValue::from(tab_id))])),
+        ("files", Array::of1(&file.into()).into()),
+    ]);
+    settle(execute_script(&injection)).await.is_some()
 }
 
 /// (Re)registers the script `id` (`file`) on the match patterns `matches`;

@@ -42,6 +42,16 @@ async fn query(filter: &JsValue) -> Vec<Tab> {
         .collect()
 }
 
+/// The open tabs whose URL matches one of `patterns` (the extension sees
+/// only those its host permissions cover).
+pub async fn matching(patterns: &[String]) -> Vec<Tab> {
+    let list = Array::new();
+    for pattern in patterns {
+        list.push(&pattern.into());
+    }
+    query(&object(&[("url", list.into())])).await
+}
+
 /// The active tab of every window, the current window's first.
 pub async fn active_tabs() -> Vec<Tab> {
     let mut current = query(&object(&[

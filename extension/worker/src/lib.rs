@@ -38,6 +38,7 @@ const EXPIRE_PREFIX: &str = "expire:";
 const EXPIRY_NOTICE_PREFIX: &str = "expiry:";
 const ENDED_NOTICE_PREFIX: &str = "ended:";
 const SIDEBAR_SCRIPT_ID: &str = "baigate-sidebar";
+const SIDEBAR_SCRIPT: &str = "content.js";
 
 fn now_ms() -> f64 {
     js_sys::Date::now()
@@ -249,8 +250,15 @@ async fn sidebar_patterns() -> Vec<String> {
     patterns
 }
 
+/// Registers the sidebar script for pages loaded from now on, and runs it
+/// in the matching pages already open (it runs once per page whatever
+/// happens).
 async fn register_sidebar_script() {
-    scripting::register(SIDEBAR_SCRIPT_ID, "content.js", &sidebar_patterns().await).await;
+    let patterns = sidebar_patterns().await;
+    scripting::register(SIDEBAR_SCRIPT_ID, SIDEBAR_SCRIPT, &patterns).await;
+    for tab in tabs::matching(&patterns).await {
+        scripting::inject(tab.id, SIDEBAR_SCRIPT).await;
+    }
 }
 
 /// Sets everything up: the periodic check, the content script, the badge.
