@@ -41,11 +41,8 @@ pub fn parse_time(text: &str) -> Option<f64> {
     (!ms.is_nan()).then_some(ms)
 }
 
-/// The endpoint an administrator or the build pinned, if any.
-async fn pinned_endpoint() -> Option<String> {
-    if let Some(managed) = storage::managed_text(PINNED_KEY).await {
-        return protocol::normalize_endpoint(&managed);
-    }
+/// The endpoint the build pinned, if any.
+async fn build_pin() -> Option<String> {
     #[derive(Deserialize)]
     struct Settings {
         pinned_endpoint: Option<String>,
@@ -56,10 +53,21 @@ async fn pinned_endpoint() -> Option<String> {
     protocol::normalize_endpoint(&settings.pinned_endpoint?)
 }
 
+/// The endpoint an administrator pinned by policy, if any. Right after the
+/// browser starts, managed storage can take seconds to answer: the popup
+/// does not wait for it, but keeps the endpoint locked until it has.
+async fn policy_pin(state: Handle) {
+    let pinned = storage::managed_text(PINNED_KEY)
+        .await
+        .and_then(|managed| protocol::normalize_endpoint(&managed));
+    state.dispatch(Action::PolicyPin(pinned));
+}
+
 /// Reads storage, the pinned endpoint, a remembered session (checked live)
 /// and an invitation link in the current tab.
 pub async fn load(state: Handle) {
-    let pinned = pinned_endpoint().await;
+    wasm_bindgen_futures::spawn_local(policy_pin(state.clone()));
+    let pinned = build_pin().await;
     let endpoint = match &pinned {
         Some(endpoint) => endpoint.clone(),
         None => storage::get(Area::Local, ENDPOINT_KEY)
@@ -112,7 +120,7 @@ pub async fn load(state: Handle) {
     let logged_in = session.as_ref().and_then(|s| s.id().map(str::to_owned));
     state.dispatch(Action::Loaded(Loaded {
         endpoint: endpoint.clone(),
-        pinned: pinned.is_some(),
+        pinned: pinned.clone(),
         profiles,
         session,
         notice,

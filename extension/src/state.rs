@@ -199,8 +199,14 @@ pub struct State {
     pub mode: Mode,
     pub endpoint: String,
     /// Set by an administrator (managed storage) or the build: the endpoint
-    /// cannot be changed and "Advanced" is hidden.
+    /// cannot be changed and "Advanced" is hidden. Also true until managed
+    /// storage has answered.
     pub pinned: bool,
+    /// The build's pinned endpoint (`settings.json`), if any.
+    pub build_pin: Option<String>,
+    /// Whether managed storage has answered, and the endpoint it pinned.
+    pub policy_read: bool,
+    pub policy_pin: Option<String>,
     pub profiles: Vec<Profile>,
     pub health: Health,
     pub info: Option<EndpointInfo>,
@@ -234,6 +240,9 @@ impl Default for State {
             mode: Mode::Session,
             endpoint: DEFAULT_ENDPOINT.to_owned(),
             pinned: false,
+            build_pin: None,
+            policy_read: false,
+            policy_pin: None,
             profiles: Vec::new(),
             health: Health::Checking,
             info: None,
@@ -258,7 +267,8 @@ impl Default for State {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub endpoint: String,
-    pub pinned: bool,
+    /// The build's pinned endpoint.
+    pub pinned: Option<String>,
     pub profiles: Vec<Profile>,
     /// A remembered session, still live.
     pub session: Option<Session>,
@@ -270,6 +280,8 @@ pub struct Loaded {
 #[derive(Debug, Clone)]
 pub enum Action {
     Loaded(Loaded),
+    /// Managed storage answered: the endpoint an administrator pinned.
+    PolicyPin(Option<String>),
     EndpointChanged(String),
     HealthChecked {
         endpoint: String,
@@ -457,14 +469,24 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            Action::Loaded(loaded) => {
+            Action::Loaded(mut loaded) => {
+                // Managed storage answered first: its pin wins.
+                if let Some(policy) = &next.policy_pin
+                    && *policy != loaded.endpoint
+                {
+                    loaded.endpoint = policy.clone();
+                    loaded.session = None;
+                    loaded.invitation = None;
+                }
                 next.mode = profiles::find(&loaded.profiles, &loaded.endpoint)
                     .map(|p| p.mode)
                     .unwrap_or_default();
                 next.username_hint = profiles::find(&loaded.profiles, &loaded.endpoint)
                     .and_then(|p| p.username.clone());
                 next.endpoint = loaded.endpoint;
-                next.pinned = loaded.pinned;
+                next.pinned =
+                    loaded.pinned.is_some() || next.policy_pin.is_some() || !next.policy_read;
+                next.build_pin = loaded.pinned;
                 next.profiles = loaded.profiles;
                 next.notice = loaded.notice;
                 next.panel = if loaded.session.is_some() {
@@ -476,6 +498,27 @@ impl Reducible for State {
                 };
                 next.session = loaded.session;
                 next.invitation = loaded.invitation;
+            }
+            Action::PolicyPin(policy) => {
+                next.policy_read = true;
+                next.policy_pin = policy.clone();
+                next.pinned = policy.is_some() || next.build_pin.is_some();
+                // The policy wins over the build; a session shown for another
+                // endpoint gives way to the pinned endpoint's login form.
+                if let Some(endpoint) = policy
+                    && endpoint != next.endpoint
+                {
+                    next.username_hint =
+                        profiles::find(&next.profiles, &endpoint).and_then(|p| p.username.clone());
+                    next.endpoint = endpoint;
+                    next.health = Health::Checking;
+                    next.info = None;
+                    next.session = None;
+                    next.invitation = None;
+                    if next.panel != Panel::Loading {
+                        next.panel = Panel::Login;
+                    }
+                }
             }
             Action::EndpointChanged(endpoint) => {
                 if endpoint != next.endpoint && !next.pinned {
@@ -886,6 +929,46 @@ mod tests {
         };
         let state = reduce(state, Action::EndpointChanged("http://other".into()));
         assert_eq!(state.endpoint, "https://pinned");
+    }
+
+    #[test]
+    fn the_endpoint_stays_locked_until_managed_storage_answers() {
+        let loaded = |pinned: Option<&str>| Loaded {
+            endpoint: "http://stored".into(),
+            pinned: pinned.map(str::to_owned),
+            ..Loaded::default()
+        };
+        // No policy: locked while unknown, then free.
+        let state = reduce(State::default(), Action::Loaded(loaded(None)));
+        assert!(state.pinned);
+        let state = reduce(state, Action::PolicyPin(None));
+        assert!(!state.pinned);
+        assert_eq!(state.endpoint, "http://stored");
+
+        // A policy answering after the form: the pinned endpoint's form.
+        let state = reduce(State::default(), Action::Loaded(loaded(None)));
+        let state = reduce(state, Action::PolicyPin(Some("https://policy".into())));
+        assert!(state.pinned);
+        assert_eq!(
+            (state.endpoint.as_str(), state.panel),
+            ("https://policy", Panel::Login)
+        );
+
+        // A policy answering first still wins, over the build's pin too.
+        let state = reduce(
+            State::default(),
+            Action::PolicyPin(Some("https://policy".into())),
+        );
+        let state = reduce(state, Action::Loaded(loaded(Some("https://build"))));
+        assert_eq!(state.endpoint, "https://policy");
+
+        // The build's pin stays when the policy has none.
+        let state = reduce(
+            State::default(),
+            Action::Loaded(loaded(Some("https://build"))),
+        );
+        let state = reduce(state, Action::PolicyPin(None));
+        assert!(state.pinned);
     }
 
     #[test]
