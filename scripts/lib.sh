@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/baigate"
 # The real Backend.AI Python client used by the interoperability tests.
 PY_CLIENT_VENV="$CACHE_DIR/backendai-client-23.9.10"
+# The real Backend.AI webserver the benchmark measures the companion against.
+PEER_WEBSERVER_VENV="$CACHE_DIR/backendai-webserver-23.9.10"
 # A real SMTP server (aiosmtpd) that the mail tests start on 127.0.0.1.
 SMTP_VENV="$CACHE_DIR/aiosmtpd"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
@@ -58,6 +60,22 @@ ensure_py_client() {
     python3 -m venv "$PY_CLIENT_VENV" || { apt_install python3-venv; python3 -m venv "$PY_CLIENT_VENV"; }
     "$PY_CLIENT_VENV/bin/pip" install -q --disable-pip-version-check \
         "backend.ai-client==23.9.10" "yarl==1.9.4"
+}
+
+# The real Backend.AI webserver 23.09.10 (PyPI) and Redis (Debian), for
+# scripts/bench.sh.
+ensure_peer_webserver() {
+    apt_install redis-server
+    if [ -x "$PEER_WEBSERVER_VENV/bin/python" ] &&
+        "$PEER_WEBSERVER_VENV/bin/python" -c "import ai.backend.web.server" 2>/dev/null; then
+        return 0
+    fi
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    say "installing backend.ai-webserver 23.9.10 into $PEER_WEBSERVER_VENV"
+    rm -rf "$PEER_WEBSERVER_VENV"
+    mkdir -p "$CACHE_DIR"
+    python3 -m venv "$PEER_WEBSERVER_VENV" || { apt_install python3-venv; python3 -m venv "$PEER_WEBSERVER_VENV"; }
+    "$PEER_WEBSERVER_VENV/bin/pip" install -q --disable-pip-version-check "backend.ai-webserver==23.9.10"
 }
 
 # aiosmtpd, the SMTP server the tests start and read mail back from.

@@ -28,6 +28,7 @@ for purpose in "$@"; do
             command -v wrk >/dev/null || apt_install wrk
             command -v curl >/dev/null || apt_install curl
             command -v python3 >/dev/null || apt_install python3
+            ensure_peer_webserver
             ;;
         *)
             fail "unknown purpose '$purpose' (expected run, test or bench)"
