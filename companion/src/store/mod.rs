@@ -7,6 +7,10 @@
 //! never waits behind a writer's fsync. Other processes (the CLI while the
 //! server runs) share the file through SQLite's own locking.
 //!
+//! Live-session lookups are cached in memory (`session_cache`): every write
+//! through this store voids the cache at once; a write by another process is
+//! seen within a second.
+//!
 //! Durability: WAL with `synchronous=FULL`, so a commit that returned survives
 //! the process being killed and the machine losing power.
 
@@ -14,15 +18,19 @@ pub mod audit;
 pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
+mod session_cache;
 pub mod sessions;
 pub mod totp;
 mod users;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
+
+use session_cache::SessionCache;
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,6 +70,7 @@ fn migrations() -> Migrations<'static> {
 pub struct Store {
     writer: tokio_rusqlite::Connection,
     reader: tokio_rusqlite::Connection,
+    live_sessions: Arc<SessionCache>,
 }
 
 impl Store {
@@ -75,6 +84,7 @@ impl Store {
         Ok(Self {
             writer: writer.into(),
             reader: reader.into(),
+            live_sessions: Arc::default(),
         })
     }
 
@@ -84,15 +94,18 @@ impl Store {
         F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.writer
+        let outcome = self
+            .writer
             .call_raw(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let value = f(&tx)?;
                 tx.commit()?;
                 Ok(value)
             })
-            .await
-            .map_err(|_| StoreError::Closed)?
+            .await;
+        // Whatever the outcome: a lookup cached before this write is void.
+        self.live_sessions.invalidate();
+        outcome.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` on the read-only connection.

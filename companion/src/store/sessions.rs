@@ -151,23 +151,33 @@ impl Store {
         token_hash: [u8; 32],
         now: UnixTime,
     ) -> Result<Option<(Session, User)>> {
-        self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS}, \
-                 u.id, u.uuid, u.email, u.username, u.password_hash, u.role, u.status, \
-                 u.access_key, u.created_at, u.password_changed_at, u.last_login_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.absolute_expires_at > ?2 \
-                 AND u.status = 'active'"
-            ))?;
-            let found = stmt
-                .query_row(params![token_hash.as_slice(), now], |row| {
-                    Ok((session_from_row(row, 0)?, user_from_row(row, 7)?))
-                })
-                .optional()?;
-            Ok(found)
-        })
-        .await
+        if let Some(found) = self.live_sessions.get(&token_hash, now) {
+            return Ok(Some(found));
+        }
+        let generation = self.live_sessions.generation();
+        let found = self
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS}, \
+                     u.id, u.uuid, u.email, u.username, u.password_hash, u.role, u.status, \
+                     u.access_key, u.created_at, u.password_changed_at, u.last_login_at \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.absolute_expires_at > ?2 \
+                     AND u.status = 'active'"
+                ))?;
+                let found = stmt
+                    .query_row(params![token_hash.as_slice(), now], |row| {
+                        Ok((session_from_row(row, 0)?, user_from_row(row, 7)?))
+                    })
+                    .optional()?;
+                Ok(found)
+            })
+            .await?;
+        if let Some((session, user)) = &found {
+            self.live_sessions
+                .put(token_hash, generation, session.clone(), user.clone());
+        }
+        Ok(found)
     }
 
     /// The live sessions of an account, oldest first.
@@ -288,5 +298,138 @@ impl Store {
             )?)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::model::{AuditKind, ClientInfo, SessionLimit};
+    use crate::store::session_cache::FRESH_FOR;
+    use crate::store::users::tests::new_user;
+
+    const TOKEN: [u8; 32] = [7; 32];
+
+    fn event(kind: AuditKind) -> AuditEvent {
+        AuditEvent {
+            at: 100,
+            kind,
+            user_id: None,
+            identifier: None,
+            client: ClientInfo::default(),
+            detail: None,
+        }
+    }
+
+    /// A store on a fresh file with one account and one live session.
+    async fn with_session(path: &std::path::Path) -> Store {
+        let store = Store::open(path).await.unwrap();
+        let user = store
+            .insert_user(new_user("a@example.com", "alice"), event(AuditKind::UserCreated))
+            .await
+            .unwrap();
+        let new = NewSession {
+            token_hash: TOKEN,
+            public_id: "s1".into(),
+            user_id: user.id,
+            created_at: 100,
+            expires_at: 1_000,
+            absolute_expires_at: 10_000,
+            client: ClientInfo::default(),
+        };
+        let limit = SessionLimit {
+            max: 5,
+            force: false,
+            end: None,
+        };
+        let started = store
+            .start_session(new, limit, event(AuditKind::LoginOk))
+            .await
+            .unwrap();
+        assert!(matches!(started, SessionStart::Started { .. }));
+        store
+    }
+
+    #[tokio::test]
+    async fn a_write_voids_every_cached_lookup_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = with_session(&dir.path().join("db.sqlite3")).await;
+        let (session, _) = store.find_live_session(TOKEN, 200).await.unwrap().unwrap();
+        // Twice: the second answer comes from the cache.
+        assert!(store.find_live_session(TOKEN, 200).await.unwrap().is_some());
+
+        let new_end = store.extend_session(session.id, 300, 5_000).await.unwrap();
+        assert_eq!(new_end, Some(5_300));
+        let (extended, _) = store.find_live_session(TOKEN, 300).await.unwrap().unwrap();
+        assert_eq!(extended.expires_at, 5_300);
+
+        // Expiry is checked against the caller's clock, cached or not.
+        assert!(store.find_live_session(TOKEN, 5_300).await.unwrap().is_none());
+
+        store
+            .end_session(TOKEN, event(AuditKind::Logout))
+            .await
+            .unwrap();
+        assert!(store.find_live_session(TOKEN, 300).await.unwrap().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_process_ending_a_session_is_seen_within_the_freshness_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let server = with_session(&path).await;
+        assert!(server.find_live_session(TOKEN, 200).await.unwrap().is_some());
+
+        // The CLI, say: its own connections, its own cache.
+        let cli = Store::open(&path).await.unwrap();
+        cli.end_session(TOKEN, event(AuditKind::SessionsEnded))
+            .await
+            .unwrap();
+
+        tokio::time::advance(FRESH_FOR).await;
+        assert!(server.find_live_session(TOKEN, 200).await.unwrap().is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_lookup_started_after_a_logout_sees_the_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = with_session(&dir.path().join("db.sqlite3")).await;
+        let ended = Arc::new(AtomicBool::new(false));
+        let checkers: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                let ended = Arc::clone(&ended);
+                tokio::spawn(async move {
+                    let (mut before, mut after) = (0, 0);
+                    while after < 200 {
+                        let logged_out = ended.load(Ordering::SeqCst);
+                        let found = store.find_live_session(TOKEN, 200).await.unwrap();
+                        if logged_out {
+                            assert!(found.is_none(), "a lookup after the logout found the session");
+                            after += 1;
+                        } else if found.is_some() {
+                            before += 1;
+                        }
+                        // A cached answer never awaits: let the logout run.
+                        tokio::task::yield_now().await;
+                    }
+                    before
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        store
+            .end_session(TOKEN, event(AuditKind::Logout))
+            .await
+            .unwrap();
+        ended.store(true, Ordering::SeqCst);
+        let mut seen_before = 0;
+        for checker in checkers {
+            seen_before += checker.await.unwrap();
+        }
+        assert!(seen_before > 0, "the checkers never ran before the logout");
     }
 }

@@ -266,7 +266,7 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{AuditKind, ClientInfo, Role, UserStatus};
 
