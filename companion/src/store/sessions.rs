@@ -328,7 +328,10 @@ mod tests {
     async fn with_session(path: &std::path::Path) -> Store {
         let store = Store::open(path).await.unwrap();
         let user = store
-            .insert_user(new_user("a@example.com", "alice"), event(AuditKind::UserCreated))
+            .insert_user(
+                new_user("a@example.com", "alice"),
+                event(AuditKind::UserCreated),
+            )
             .await
             .unwrap();
         let new = NewSession {
@@ -367,7 +370,13 @@ mod tests {
         assert_eq!(extended.expires_at, 5_300);
 
         // Expiry is checked against the caller's clock, cached or not.
-        assert!(store.find_live_session(TOKEN, 5_300).await.unwrap().is_none());
+        assert!(
+            store
+                .find_live_session(TOKEN, 5_300)
+                .await
+                .unwrap()
+                .is_none()
+        );
 
         store
             .end_session(TOKEN, event(AuditKind::Logout))
@@ -381,7 +390,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
         let server = with_session(&path).await;
-        assert!(server.find_live_session(TOKEN, 200).await.unwrap().is_some());
+        assert!(
+            server
+                .find_live_session(TOKEN, 200)
+                .await
+                .unwrap()
+                .is_some()
+        );
 
         // The CLI, say: its own connections, its own cache.
         let cli = Store::open(&path).await.unwrap();
@@ -390,7 +405,13 @@ mod tests {
             .unwrap();
 
         tokio::time::advance(FRESH_FOR).await;
-        assert!(server.find_live_session(TOKEN, 200).await.unwrap().is_none());
+        assert!(
+            server
+                .find_live_session(TOKEN, 200)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -408,7 +429,10 @@ mod tests {
                         let logged_out = ended.load(Ordering::SeqCst);
                         let found = store.find_live_session(TOKEN, 200).await.unwrap();
                         if logged_out {
-                            assert!(found.is_none(), "a lookup after the logout found the session");
+                            assert!(
+                                found.is_none(),
+                                "a lookup after the logout found the session"
+                            );
                             after += 1;
                         } else if found.is_some() {
                             before += 1;
