@@ -459,11 +459,10 @@ def main():
         # The peer twice: as installed (a Redis pool of 16 per worker, fewer
         # than 64 connections need) and with the pool raised to 64 so that it
         # answers every request.
-        peers = {
-            "default": Peer(PEER_PYTHON, Path(tmp) / "peer-default"),
-            "pool64": Peer(PEER_PYTHON, Path(tmp) / "peer-pool64", redis_pool=64),
-        }
+        peers = {}
         try:
+            peers["default"] = Peer(PEER_PYTHON, Path(tmp) / "peer-default")
+            peers["pool64"] = Peer(PEER_PYTHON, Path(tmp) / "peer-pool64", redis_pool=64)
             time.sleep(1)
             peer_idle_rss = rss_sum_mib(peers["default"].server_pids())
             peer_version = peers["default"].version()
