@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
-from peer import Peer  # noqa: E402
+from peer import Peer, free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BAIGATE = ROOT / "dist" / "bin" / "baigate"
@@ -36,12 +36,6 @@ LOAD_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CORES = os.cpu_count() or 1
 # The Python of the virtualenv holding backend.ai-webserver (set by bench.sh).
 PEER_PYTHON = Path(os.environ.get("BENCH_PEER_PYTHON", "python3"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def clean_env() -> dict:
