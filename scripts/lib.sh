@@ -49,17 +49,24 @@ ensure_wasm_target() {
     }
 }
 
+# Makes a fresh virtualenv at $1 (in the cache) and pip-installs the rest of
+# the arguments into it.
+make_venv() {
+    local venv="$1"
+    shift
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    say "installing $* into $venv"
+    rm -rf "$venv"
+    mkdir -p "$CACHE_DIR"
+    python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q --disable-pip-version-check "$@"
+}
+
 # The real backend.ai-client 23.9.10 in its own virtualenv (yarl < 1.10: the
 # client's signing code reads a private attribute newer yarl dropped).
 ensure_py_client() {
     if [ -x "$PY_CLIENT_VENV/bin/backend.ai" ]; then return 0; fi
-    command -v python3 >/dev/null || apt_install python3 python3-venv
-    say "installing backend.ai-client 23.9.10 into $PY_CLIENT_VENV"
-    rm -rf "$PY_CLIENT_VENV"
-    mkdir -p "$CACHE_DIR"
-    python3 -m venv "$PY_CLIENT_VENV" || { apt_install python3-venv; python3 -m venv "$PY_CLIENT_VENV"; }
-    "$PY_CLIENT_VENV/bin/pip" install -q --disable-pip-version-check \
-        "backend.ai-client==23.9.10" "yarl==1.9.4"
+    make_venv "$PY_CLIENT_VENV" "backend.ai-client==23.9.10" "yarl==1.9.4"
 }
 
 # The real Backend.AI webserver 23.09.10 (PyPI) and Redis (Debian), for
@@ -70,23 +77,13 @@ ensure_peer_webserver() {
         "$PEER_WEBSERVER_VENV/bin/python" -c "import ai.backend.web.server" 2>/dev/null; then
         return 0
     fi
-    command -v python3 >/dev/null || apt_install python3 python3-venv
-    say "installing backend.ai-webserver 23.9.10 into $PEER_WEBSERVER_VENV"
-    rm -rf "$PEER_WEBSERVER_VENV"
-    mkdir -p "$CACHE_DIR"
-    python3 -m venv "$PEER_WEBSERVER_VENV" || { apt_install python3-venv; python3 -m venv "$PEER_WEBSERVER_VENV"; }
-    "$PEER_WEBSERVER_VENV/bin/pip" install -q --disable-pip-version-check "backend.ai-webserver==23.9.10"
+    make_venv "$PEER_WEBSERVER_VENV" "backend.ai-webserver==23.9.10"
 }
 
 # aiosmtpd, the SMTP server the tests start and read mail back from.
 ensure_smtp_server() {
     if [ -x "$SMTP_VENV/bin/aiosmtpd" ]; then return 0; fi
-    command -v python3 >/dev/null || apt_install python3 python3-venv
-    say "installing aiosmtpd into $SMTP_VENV"
-    rm -rf "$SMTP_VENV"
-    mkdir -p "$CACHE_DIR"
-    python3 -m venv "$SMTP_VENV" || { apt_install python3-venv; python3 -m venv "$SMTP_VENV"; }
-    "$SMTP_VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==1.4.6"
+    make_venv "$SMTP_VENV" "aiosmtpd==1.4.6"
 }
 
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate
