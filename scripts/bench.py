@@ -88,19 +88,21 @@ class Companion:
     def rss_mib(self) -> float:
         return status_kib(self.proc.pid, "VmRSS") / 1024
 
-    def peak_rss_mib(self) -> float:
-        return status_kib(self.proc.pid, "VmHWM") / 1024
-
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
 
 
 def status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    return kib_field(Path(f"/proc/{pid}/status"), field)
+
+
+def kib_field(path: Path, field: str) -> int:
+    """A `Field:   1234 kB` line of a /proc file, in KiB."""
+    for line in path.read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError(f"{field} not found")
+    raise RuntimeError(f"{field} not found in {path}")
 
 
 def to_ms(text: str) -> float:
@@ -402,15 +404,8 @@ def machine() -> str:
         if line.startswith("model name"):
             model = line.split(":", 1)[1].strip()
             break
-    mem_kib = status_kib_meminfo("MemTotal")
+    mem_kib = kib_field(Path("/proc/meminfo"), "MemTotal")
     return f"{CORES} cores ({model}), {mem_kib / 1024 / 1024:.0f} GiB memory, Linux {os.uname().release}"
-
-
-def status_kib_meminfo(field: str) -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
 
 
 def render(rows: list, markdown: bool) -> str:
