@@ -67,6 +67,11 @@ pub enum ProblemType {
     TotpAuthFailed,
     /// Something failed on the server; details are in its log, never in the answer.
     InternalServerError,
+    /// baigate: password login is off after too many failures across locks,
+    /// until a password reset or an administrator's unlock (a 429, like a lock).
+    PasswordLoginDisabled,
+    /// baigate: the password was right, but an administrator disabled the account.
+    AccountDisabled,
     /// A slug this crate does not know, as received.
     Other(String),
 }
@@ -101,6 +106,8 @@ impl ProblemType {
             Self::ExpiredToken => "expired-token",
             Self::TotpAuthFailed => "totp-auth-failed",
             Self::InternalServerError => "internal-server-error",
+            Self::PasswordLoginDisabled => "password-login-disabled",
+            Self::AccountDisabled => "account-disabled",
             Self::Other(slug) => slug,
         }
     }
@@ -134,6 +141,8 @@ impl ProblemType {
             "expired-token" => Self::ExpiredToken,
             "totp-auth-failed" => Self::TotpAuthFailed,
             "internal-server-error" => Self::InternalServerError,
+            "password-login-disabled" => Self::PasswordLoginDisabled,
+            "account-disabled" => Self::AccountDisabled,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -259,6 +268,8 @@ mod tests {
             ProblemType::ExpiredToken,
             ProblemType::TotpAuthFailed,
             ProblemType::InternalServerError,
+            ProblemType::PasswordLoginDisabled,
+            ProblemType::AccountDisabled,
         ];
         for kind in all {
             assert_eq!(ProblemType::from_slug(kind.slug()), kind);

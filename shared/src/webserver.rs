@@ -14,6 +14,25 @@ pub const SESSION_COOKIE: &str = "AIOHTTP_SESSION";
 /// Request header telling that the body is AES-encrypted (`"true"`).
 pub const ENCODED_HEADER: &str = "X-BackendAI-Encoded";
 
+/// Backend.AI's own wordings that clients of both generations act on. They
+/// are upstream's, so a client matches them for servers other than baigate;
+/// baigate's own refusals carry a problem type of their own instead.
+pub mod wording {
+    /// The `details` of a login that needs a one-time code: both the 23.09
+    /// CLI and the WebUI prompt on exactly this text.
+    pub const OTP_NOT_PROVIDED: &str = "OTP not provided";
+    /// The `details` of a wrong one-time code.
+    pub const INVALID_OTP: &str = "Invalid TOTP code provided";
+    /// Older TOTP plugins' `details` of a wrong one-time code.
+    pub const OTP_VALIDATION_FAILED: &str = "Failed to validate OTP";
+    /// The `details` of a login refused until the email address is confirmed.
+    pub const NEEDS_VERIFICATION: &str = "This account needs email verification.";
+    /// The title of a login sent with a live session.
+    pub const ALREADY_LOGGED_IN: &str = "You have already logged in.";
+    /// The 23.09 manager's title when a signup's address is taken.
+    pub const EMAIL_EXISTS: &str = "Email already exists";
+}
+
 /// `POST /server/login`. Every field is optional on the wire so that a missing
 /// `username` or `password` gets Backend.AI's own message rather than a parse error.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
