@@ -1,45 +1,31 @@
 //! The popup's effects: they talk to the endpoint, to storage and to the
-//! browser, then dispatch what happened to the reducer.
+//! browser, then dispatch what happened to the reducer. The reducer never
+//! calls back here: each effect finishes its own work before it reports.
 
 use baigate_shared::cloud::SignupRequest;
 use baigate_shared::totp::ReauthRequest;
-use baigate_shared::webserver::{AccountInfo, LoginRequest};
-use serde::{Deserialize, Serialize};
+use baigate_shared::webserver::{LoginRequest, SESSION_HEADER};
+use serde::Deserialize;
 use yew::UseReducerHandle;
 
-use crate::client::{self, Extension, MailRequest};
+use crate::client::{self, ExtendOutcome, MailRequest};
+use crate::messages::WorkerMessage;
+use crate::notice::Notice;
+use crate::platform::clock::{now_ms, parse_time};
 use crate::platform::net::{self, NetError};
 use crate::platform::permissions::{self, Grant};
 use crate::platform::storage::{self, Area};
 use crate::platform::{runtime, tabs};
-use crate::profiles::{self, Profile};
-use crate::protocol::{self, Health, KeypairCheck, LoginOutcome, Refused};
-use crate::state::{
-    Action, Credential, Credentials, DEFAULT_ENDPOINT, Loaded, MailSent, Notice, Session, State,
-    net_notice,
+use crate::profiles::Profile;
+use crate::protocol::{self, FormRefusal, Health, KeypairCheck, LoginOutcome};
+use crate::state::{Access, Action, Credentials, Loaded, MailSent, Session, State};
+use crate::stored::{
+    DEFAULT_ENDPOINT, ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, StoredKeypair, keypair_key,
+    session_key,
 };
-use crate::stored::{ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, keypair_key, session_key};
 use crate::text::Text;
 
 pub type Handle = UseReducerHandle<State>;
-
-/// API keys, kept only in `chrome.storage.session`.
-#[derive(Clone, Serialize, Deserialize)]
-struct StoredKeypair {
-    access_key: String,
-    secret_key: String,
-    role: String,
-}
-
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-/// RFC 3339 → milliseconds since the epoch.
-pub fn parse_time(text: &str) -> Option<f64> {
-    let ms = js_sys::Date::parse(text);
-    (!ms.is_nan()).then_some(ms)
-}
 
 /// The endpoint the build pinned, if any.
 async fn build_pin() -> Option<String> {
@@ -82,17 +68,12 @@ pub async fn load(state: Handle) {
     if let Some(keypair) =
         storage::get::<StoredKeypair>(Area::Session, &keypair_key(&endpoint)).await
     {
-        session = Some(keypair_session(keypair));
+        session = Some(Session::keypair(keypair));
     } else if let Some(id) = storage::get::<String>(Area::Session, &session_key(&endpoint)).await {
         match client::login_check(&endpoint, &id).await {
             Ok(Some(check)) => {
-                session = Some(Session {
-                    credential: Credential::Session(id),
-                    account: check.account,
-                    expires_ms: check.expires.as_deref().and_then(parse_time),
-                    summary: None,
-                    totp_enabled: None,
-                });
+                let expires_ms = check.expires.as_deref().and_then(parse_time);
+                session = Some(Session::new(Access::Session(id), check.account, expires_ms));
             }
             Ok(None) => {
                 storage::remove(Area::Session, &session_key(&endpoint)).await;
@@ -128,22 +109,6 @@ pub async fn load(state: Handle) {
     }));
     if let Some(id) = logged_in {
         load_account(state, endpoint, id).await;
-    }
-}
-
-fn keypair_session(keypair: StoredKeypair) -> Session {
-    Session {
-        credential: Credential::Keypair {
-            secret_key: keypair.secret_key,
-        },
-        account: AccountInfo {
-            access_key: keypair.access_key,
-            role: keypair.role,
-            status: "active".to_owned(),
-        },
-        expires_ms: None,
-        summary: None,
-        totp_enabled: None,
     }
 }
 
@@ -195,8 +160,15 @@ pub async fn save_endpoint(endpoint: String) {
 /// endpoint in use changed: it redraws the badge and resets its alarms.
 fn session_changed() {
     wasm_bindgen_futures::spawn_local(async {
-        runtime::tell_worker("session-changed").await;
+        runtime::tell_worker(WorkerMessage::SessionChanged).await;
     });
+}
+
+/// Writes the endpoint profiles; then the service worker hears of it, so it
+/// registers the sidebar script on a new endpoint's pages.
+pub async fn save_profiles(profiles: Vec<Profile>) {
+    storage::set(Area::Local, PROFILES_KEY, &profiles).await;
+    runtime::tell_worker(WorkerMessage::SessionChanged).await;
 }
 
 /// The endpoint in use, or a notice saying it is not one.
@@ -227,18 +199,9 @@ pub fn request_access(state: &State) -> Grant {
     permissions::request(pattern)
 }
 
-/// Remembers the endpoint and its profile after a login.
-async fn remember_login(state: &Handle, endpoint: &str, username: Option<String>) {
-    let profiles = profiles::remember(
-        &state.profiles,
-        Profile {
-            endpoint: endpoint.to_owned(),
-            username,
-            mode: state.mode,
-        },
-    );
-    storage::set(Area::Local, ENDPOINT_KEY, &endpoint).await;
-    storage::set(Area::Local, PROFILES_KEY, &profiles).await;
+/// Remembers the endpoint logged in to (its profile follows from the state).
+async fn remember_endpoint(endpoint: &str) {
+    storage::set(Area::Local, ENDPOINT_KEY, endpoint).await;
 }
 
 /// The first login step, from the form: waits for the permission the click
@@ -270,51 +233,52 @@ pub async fn login(
         end_session: end_session.filter(|_| force),
         ..LoginRequest::default()
     };
-    let outcome = client::login(&endpoint, &request).await;
-    let logged_in = match &outcome {
+    let (session_id, account) = match client::login(&endpoint, &request).await {
         Ok(LoginOutcome::LoggedIn {
             session_id,
             account,
-        }) => Some((session_id.clone(), account.clone())),
-        _ => None,
+        }) => (session_id, account),
+        Ok(LoginOutcome::NotLoggedIn(why)) => {
+            return answered_login(&state, credentials, code_sent, Ok(why));
+        }
+        Err(error) => return answered_login(&state, credentials, code_sent, Err(error)),
     };
-    let username = credentials.username.clone();
-    state.dispatch(Action::Answered {
-        credentials,
-        code_sent,
-        outcome,
-        now_ms: now_ms(),
-    });
-    let Some((session_id, account)) = logged_in else {
-        return;
-    };
-    // The session id travels in the X-BackendAI-SessionID header; without it
-    // the popup cannot act for the session.
+    // The session id travels in the session header; without it the popup
+    // cannot act for the session.
     let Some(id) = session_id else {
         state.dispatch(Action::Notice(Notice::error_with(
             Text::ErrorOther,
-            "X-BackendAI-SessionID",
+            SESSION_HEADER,
         )));
         return;
     };
     storage::set(Area::Session, &session_key(&endpoint), &id).await;
-    remember_login(&state, &endpoint, Some(username.clone())).await;
+    remember_endpoint(&endpoint).await;
     session_changed();
     let expires_ms = match client::login_check(&endpoint, &id).await {
         Ok(Some(check)) => check.expires.as_deref().and_then(parse_time),
         _ => None,
     };
     state.dispatch(Action::LoggedIn {
-        session: Session {
-            credential: Credential::Session(id.clone()),
-            account,
-            expires_ms,
-            summary: None,
-            totp_enabled: None,
-        },
-        username: Some(username),
+        session: Session::new(Access::Session(id.clone()), account, expires_ms),
+        username: Some(credentials.username),
     });
     load_account(state, endpoint, id).await;
+}
+
+/// A login answer that did not log in: the reducer shows what comes next.
+fn answered_login(
+    state: &Handle,
+    credentials: Credentials,
+    code_sent: bool,
+    outcome: Result<protocol::NotLoggedIn, NetError>,
+) {
+    state.dispatch(Action::Answered {
+        credentials,
+        code_sent,
+        outcome,
+        now_ms: now_ms(),
+    });
 }
 
 /// API mode: checks the keypair with a signed request, then keeps it for
@@ -340,37 +304,29 @@ pub async fn login_with_keypair(
                 role,
             };
             storage::set(Area::Session, &keypair_key(&endpoint), &keypair).await;
-            remember_login(&state, &endpoint, None).await;
+            remember_endpoint(&endpoint).await;
             session_changed();
             state.dispatch(Action::LoggedIn {
-                session: keypair_session(keypair),
+                session: Session::keypair(keypair),
                 username: None,
             });
             return;
         }
         Ok(KeypairCheck::Mismatch) => Notice::error(Text::ErrorKeypairMismatch),
         Ok(KeypairCheck::ClockSkew) => Notice::error(Text::ErrorClockSkew),
-        Ok(KeypairCheck::Refused(refused)) => refused_notice(&refused),
-        Err(error) => net_notice(error, &endpoint),
+        Ok(KeypairCheck::Refused(refusal)) => Notice::form_refused(&refusal),
+        Err(error) => Notice::network(error, &endpoint),
     };
     state.dispatch(Action::Notice(notice));
 }
 
-/// The notice for a refused form.
-pub fn refused_notice(refused: &Refused) -> Notice {
-    match &refused.detail {
-        Some(detail) => Notice::error_with(refused.text, detail.clone()),
-        None => Notice::error(refused.text),
-    }
-}
-
 /// A refusal that belongs to a field is shown there by the form; any
 /// other is the form's notice.
-fn show_refusal(state: &Handle, refused: &Refused) {
-    if refused.field.is_some() {
+fn show_refusal(state: &Handle, refusal: &FormRefusal) {
+    if refusal.field.is_some() {
         state.dispatch(Action::Idle);
     } else {
-        state.dispatch(Action::Notice(refused_notice(refused)));
+        state.dispatch(Action::Notice(Notice::form_refused(refusal)));
     }
 }
 
@@ -380,18 +336,22 @@ async fn answered<T>(
     state: &Handle,
     endpoint: &str,
     answer: client::Answer<T>,
-) -> Option<Result<T, Refused>> {
+) -> Option<Result<T, FormRefusal>> {
     match answer {
         Ok(result) => Some(result),
         Err(error) => {
-            state.dispatch(Action::Notice(net_notice(error, endpoint)));
+            state.dispatch(Action::Notice(Notice::network(error, endpoint)));
             None
         }
     }
 }
 
 /// Signs up; a refusal comes back for the form to show by its field.
-pub async fn signup(state: Handle, request: SignupRequest, grant: Grant) -> Result<(), Refused> {
+pub async fn signup(
+    state: Handle,
+    request: SignupRequest,
+    grant: Grant,
+) -> Result<(), FormRefusal> {
     if !access_granted(&state, grant).await {
         return Ok(());
     }
@@ -403,7 +363,7 @@ pub async fn signup(state: Handle, request: SignupRequest, grant: Grant) -> Resu
     else {
         return Ok(());
     };
-    let response = result.inspect_err(|refused| show_refusal(&state, refused))?;
+    let response = result.inspect_err(|refusal| show_refusal(&state, refusal))?;
     let email = request.email.unwrap_or_default();
     let waits_for_mail = response.verification.is_some()
         || response.status.as_deref().is_some_and(|s| s != "active");
@@ -416,7 +376,11 @@ pub async fn signup(state: Handle, request: SignupRequest, grant: Grant) -> Resu
 }
 
 /// Asks for a password-change mail.
-pub async fn forgot_password(state: Handle, email: String, grant: Grant) -> Result<(), Refused> {
+pub async fn forgot_password(
+    state: Handle,
+    email: String,
+    grant: Grant,
+) -> Result<(), FormRefusal> {
     if !access_granted(&state, grant).await {
         return Ok(());
     }
@@ -428,7 +392,7 @@ pub async fn forgot_password(state: Handle, email: String, grant: Grant) -> Resu
     let Some(result) = answered(&state, &endpoint, answer).await else {
         return Ok(());
     };
-    result.inspect_err(|refused| show_refusal(&state, refused))?;
+    result.inspect_err(|refusal| show_refusal(&state, refusal))?;
     state.dispatch(Action::MailSent(MailSent::PasswordChange));
     Ok(())
 }
@@ -442,37 +406,38 @@ pub async fn resend_verification(state: Handle, email: String) {
     let answer = client::send_mail(&endpoint, MailRequest::Verification, &email).await;
     match answered(&state, &endpoint, answer).await {
         Some(Ok(())) => state.dispatch(Action::Notice(Notice::info(Text::VerificationResent))),
-        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        Some(Err(refusal)) => state.dispatch(Action::Notice(Notice::form_refused(&refusal))),
         None => {}
     }
 }
 
 /// The session id of the logged-in session, if any.
 fn session_id(state: &State) -> Option<String> {
-    state
-        .session
-        .as_ref()
-        .and_then(|s| s.id().map(str::to_owned))
+    state.session_id().map(str::to_owned)
 }
 
-/// Fetches the secret to register (first login or logged in).
-pub async fn totp_enrol(state: Handle) {
-    let (Some(endpoint), Some(setup)) = (endpoint_of(&state), state.totp_setup.clone()) else {
+/// Fetches the secret to register: with the registration token at first
+/// login, for the logged-in session otherwise.
+pub async fn totp_enrol(state: Handle, registration: Option<String>) {
+    let Some(endpoint) = endpoint_of(&state) else {
         return;
     };
     let session = session_id(&state);
-    let answer =
-        client::totp_enrol(&endpoint, session.as_deref(), setup.registration.as_deref()).await;
+    let answer = client::totp_enrol(&endpoint, session.as_deref(), registration.as_deref()).await;
     match answered(&state, &endpoint, answer).await {
         Some(Ok(enrolment)) => state.dispatch(Action::TotpEnrolment(enrolment)),
-        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        Some(Err(refusal)) => state.dispatch(Action::Notice(Notice::form_refused(&refusal))),
         None => {}
     }
 }
 
 /// Confirms the setup with a code from the authenticator.
-pub async fn totp_confirm(state: Handle, code: String) -> Result<(), Refused> {
-    let (Some(endpoint), Some(setup)) = (endpoint_of(&state), state.totp_setup.clone()) else {
+pub async fn totp_confirm(
+    state: Handle,
+    registration: Option<String>,
+    code: String,
+) -> Result<(), FormRefusal> {
+    let Some(endpoint) = endpoint_of(&state) else {
         return Ok(());
     };
     state.dispatch(Action::Submitted);
@@ -480,7 +445,7 @@ pub async fn totp_confirm(state: Handle, code: String) -> Result<(), Refused> {
     let answer = client::totp_confirm(
         &endpoint,
         session.as_deref(),
-        setup.registration.as_deref(),
+        registration.as_deref(),
         &code,
     )
     .await;
@@ -494,9 +459,9 @@ pub async fn totp_confirm(state: Handle, code: String) -> Result<(), Refused> {
             }
             Ok(())
         }
-        Some(Err(refused)) => {
-            show_refusal(&state, &refused);
-            Err(refused)
+        Some(Err(refusal)) => {
+            show_refusal(&state, &refusal);
+            Err(refusal)
         }
         None => Ok(()),
     }
@@ -519,7 +484,7 @@ pub async fn totp_disable(state: Handle, proof: ReauthRequest) {
             state.dispatch(Action::TotpDisabled);
             load_account(state, endpoint, session).await;
         }
-        Some(Err(refused)) => state.dispatch(Action::Notice(refused_notice(&refused))),
+        Some(Err(refusal)) => state.dispatch(Action::Notice(Notice::form_refused(&refusal))),
         None => {}
     }
 }
@@ -531,18 +496,18 @@ pub async fn extend(state: Handle) {
     };
     state.dispatch(Action::Submitted);
     match client::extend(&endpoint, &session).await {
-        Ok(Extension::Extended(expires)) => match parse_time(&expires) {
+        Ok(ExtendOutcome::Extended(expires)) => match parse_time(&expires) {
             Some(expires_ms) => {
                 state.dispatch(Action::Extended { expires_ms });
                 session_changed();
             }
             None => state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported))),
         },
-        Ok(Extension::Ended) => ended(state, &endpoint).await,
-        Ok(Extension::Unsupported) => {
+        Ok(ExtendOutcome::Ended) => ended(state, &endpoint).await,
+        Ok(ExtendOutcome::Unsupported) => {
             state.dispatch(Action::Notice(Notice::error(Text::ExtendUnsupported)))
         }
-        Err(error) => state.dispatch(Action::Notice(net_notice(error, &endpoint))),
+        Err(error) => state.dispatch(Action::Notice(Notice::network(error, &endpoint))),
     }
 }
 

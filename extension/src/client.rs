@@ -14,9 +14,11 @@ use baigate_shared::totp::{
 use baigate_shared::webserver::{AccountInfo, LoginCheckResponse, LoginRequest};
 use serde::de::IgnoredAny;
 
+use crate::platform::clock;
 use crate::platform::net::{self, NetError, Reply};
-use crate::protocol::{self, Features, Health, KeypairCheck, LoginOutcome, Refused};
-use crate::state::{EndpointInfo, Enrolment};
+use crate::protocol::{
+    self, EndpointInfo, Enrolment, Features, FormRefusal, Health, KeypairCheck, LoginOutcome,
+};
 
 /// `GET /func/`: what the endpoint is.
 pub async fn probe(endpoint: &str) -> Health {
@@ -83,7 +85,8 @@ pub async fn logout(endpoint: &str, session: &str) -> Result<(), NetError> {
 
 /// What extending a session did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Extension {
+pub enum ExtendOutcome {
+    /// Extended, to end then (RFC 3339).
     Extended(String),
     /// The session had ended.
     Ended,
@@ -92,7 +95,7 @@ pub enum Extension {
 }
 
 /// `POST /server/extend-login-session`.
-pub async fn extend(endpoint: &str, session: &str) -> Result<Extension, NetError> {
+pub async fn extend(endpoint: &str, session: &str) -> Result<ExtendOutcome, NetError> {
     let reply = net::send(
         "POST",
         &format!("{endpoint}/server/extend-login-session"),
@@ -102,11 +105,11 @@ pub async fn extend(endpoint: &str, session: &str) -> Result<Extension, NetError
     .await?;
     Ok(match reply.status {
         200..=299 => serde_json::from_str::<ExtendResponse>(&reply.body)
-            .map_or(Extension::Unsupported, |answer| {
-                Extension::Extended(answer.expires)
+            .map_or(ExtendOutcome::Unsupported, |answer| {
+                ExtendOutcome::Extended(answer.expires)
             }),
-        401 => Extension::Ended,
-        _ => Extension::Unsupported,
+        401 => ExtendOutcome::Ended,
+        _ => ExtendOutcome::Unsupported,
     })
 }
 
@@ -126,14 +129,14 @@ pub async fn summary(endpoint: &str, session: &str) -> Result<Option<Summary>, N
 }
 
 /// An answer that either is what was asked for or says why not.
-pub type Answer<T> = Result<Result<T, Refused>, NetError>;
+pub type Answer<T> = Result<Result<T, FormRefusal>, NetError>;
 
 fn json_body<T: serde::Serialize>(value: &T) -> Result<String, NetError> {
     serde_json::to_string(value).map_err(|_| NetError::Unreachable)
 }
 
 /// The answer's JSON when it is a success, its refusal otherwise.
-fn read<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, Refused> {
+fn read<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, FormRefusal> {
     if (200..300).contains(&reply.status)
         && let Ok(value) = serde_json::from_str(&reply.body)
     {
@@ -314,7 +317,7 @@ pub async fn check_keypair(
     let host = protocol::host_of(endpoint).ok_or(NetError::Unreachable)?;
     let path = format!("{}/auth/role", protocol::path_prefix(endpoint));
     // Browsers may not set `Date`; Backend.AI reads `X-BackendAI-Date` instead.
-    let date = String::from(js_sys::Date::new_0().to_iso_string());
+    let date = clock::now_iso();
     let day = signing::iso_day(&date).ok_or(NetError::Unreachable)?;
     let content_type = "application/json";
     let signature = signing::signature(

@@ -1,14 +1,24 @@
 //! The baigate browser extension: a Yew popup that logs in to Backend.AI
-//! webservers and baigate companions.
+//! webservers and baigate companions. The options page and the service
+//! worker are crates of their own that build on this one.
 //!
-//! Layers: `platform` (the only code that touches `chrome.*` and `fetch`) →
-//! `client` (the wire protocol) → `actions` (effects) → `state` (a pure
-//! reducer) ← `panels` and `components` (views).
+//! Layers, each using only those before it: `messages`, `stored`,
+//! `profiles`, `timer`, `qr` (plain data and rules) → `platform` (the only
+//! code that touches `chrome.*`, `fetch`, the window and the clock) → `text`
+//! → `protocol` (what answers mean) → `notice` → `client` (the wire
+//! protocol) → `format` → `state` (a pure reducer) → `hooks` →
+//! `components` → `actions` (effects) → `panels` → `app`.
+//! `tests/boundaries.rs` checks the platform rule and that no module imports
+//! in a circle.
 
 pub mod actions;
 pub mod app;
 pub mod client;
 pub mod components;
+pub mod format;
+pub mod hooks;
+pub mod messages;
+pub mod notice;
 pub mod panels;
 pub mod platform;
 pub mod profiles;
@@ -37,9 +47,6 @@ pub fn start_popup() {
 /// The page's `#app`, with the page's language set to the one in use (the
 /// right fonts and line breaking for Korean and Japanese).
 pub fn page_root() -> Option<web_sys::Element> {
-    let document = web_sys::window()?.document()?;
-    if let Some(root) = document.document_element() {
-        let _ = root.set_attribute("lang", &platform::i18n::ui_language());
-    }
-    document.get_element_by_id("app")
+    platform::dom::set_language(&platform::i18n::ui_language());
+    platform::dom::app_root()
 }

@@ -54,6 +54,31 @@ pub fn forget(profiles: &[Profile], endpoint: &str) -> Vec<Profile> {
         .collect()
 }
 
+/// The list with the profile of `old` edited to `profile`, in its place. An
+/// edit that renames it to another profile's endpoint replaces that one.
+pub fn edit(profiles: &[Profile], old: &str, profile: Profile) -> Vec<Profile> {
+    profiles
+        .iter()
+        .filter(|p| p.endpoint != profile.endpoint || p.endpoint == old)
+        .map(|p| {
+            if p.endpoint == old {
+                profile.clone()
+            } else {
+                p.clone()
+            }
+        })
+        .collect()
+}
+
+/// The endpoint in use once the profile of `old` became `new` (`None`:
+/// removed): it follows the edit when it was that profile's.
+pub fn endpoint_after(in_use: Option<&str>, old: &str, new: Option<&str>) -> Option<String> {
+    match in_use {
+        Some(endpoint) if endpoint == old => new.map(str::to_owned),
+        other => other.map(str::to_owned),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +109,52 @@ mod tests {
         assert_eq!(next[0], profile("http://a", Some("alice"), Mode::Api));
         assert_eq!(find(&next, "http://a").map(|p| p.mode), Some(Mode::Api));
         assert!(forget(&next, "http://a").is_empty());
+    }
+
+    #[test]
+    fn an_edit_keeps_the_place_and_a_rename_replaces_a_namesake() {
+        let list = vec![
+            profile("http://a", Some("alice"), Mode::Session),
+            profile("http://b", None, Mode::Api),
+            profile("http://c", None, Mode::Session),
+        ];
+        let edited = edit(
+            &list,
+            "http://b",
+            profile("http://b", Some("bob"), Mode::Session),
+        );
+        assert_eq!(edited[1], profile("http://b", Some("bob"), Mode::Session));
+        assert_eq!(edited.len(), 3);
+        let renamed = edit(
+            &list,
+            "http://a",
+            profile("http://c", Some("carol"), Mode::Api),
+        );
+        assert_eq!(
+            renamed,
+            vec![
+                profile("http://c", Some("carol"), Mode::Api),
+                profile("http://b", None, Mode::Api),
+            ]
+        );
+        assert_eq!(
+            edit(&list, "http://x", profile("http://y", None, Mode::Api)),
+            list
+        );
+    }
+
+    #[test]
+    fn the_endpoint_in_use_follows_its_profile() {
+        assert_eq!(
+            endpoint_after(Some("http://a"), "http://a", Some("http://b")).as_deref(),
+            Some("http://b")
+        );
+        assert_eq!(endpoint_after(Some("http://a"), "http://a", None), None);
+        assert_eq!(
+            endpoint_after(Some("http://c"), "http://a", None).as_deref(),
+            Some("http://c")
+        );
+        assert_eq!(endpoint_after(None, "http://a", Some("http://b")), None);
     }
 
     #[test]

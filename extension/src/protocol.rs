@@ -1,9 +1,12 @@
 //! What the answers of a Backend.AI webserver (or a baigate companion) mean.
 //! Pure functions of status and body, so every case is tested natively.
 
+use std::fmt;
+
+use baigate_shared::password::PasswordPolicy;
 use baigate_shared::problem::ProblemType;
 use baigate_shared::sessions::SessionSummary;
-use baigate_shared::webserver::{AccountInfo, VersionResponse};
+use baigate_shared::webserver::{AccountInfo, VersionResponse, wording};
 use serde::Deserialize;
 
 use crate::platform::net::Reply;
@@ -145,6 +148,31 @@ pub struct Features {
     pub password_reset: bool,
 }
 
+/// What the endpoint in use offers, once known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointInfo {
+    pub endpoint: String,
+    pub features: Features,
+    /// The endpoint's own policy (a companion's); `None` means the
+    /// Backend.AI manual's rule applies.
+    pub policy: Option<PasswordPolicy>,
+}
+
+/// A two-factor secret to register, as the endpoint gave it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// Base32, for typing into an authenticator by hand.
+    pub key: String,
+    /// `otpauth://…`, for the QR code.
+    pub uri: String,
+}
+
+impl fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Enrolment { .. }")
+    }
+}
+
 /// Reads the `[general]` booleans of a WebUI `config.toml`. Only `key =
 /// true|false` lines matter here, so this is a line scan rather than a TOML
 /// parser; anything else, or a missing key, counts as false.
@@ -205,16 +233,17 @@ impl FormField {
     }
 }
 
-/// A refusal to show: its message, the server's own words when they add
-/// something, and the field it belongs next to.
+/// A refused form (signup, password mail, 2FA setup): its message, the
+/// server's own words when they add something, and the field it belongs
+/// next to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
+pub struct FormRefusal {
     pub text: Text,
     pub detail: Option<String>,
     pub field: Option<FormField>,
 }
 
-impl Refused {
+impl FormRefusal {
     fn new(text: Text, field: Option<FormField>) -> Self {
         Self {
             text,
@@ -225,24 +254,24 @@ impl Refused {
 }
 
 /// Reads a refused form (signup, password mail, 2FA setup) answer.
-pub fn form_refusal(reply: &Reply) -> Refused {
+pub fn form_refusal(reply: &Reply) -> FormRefusal {
     let Some(problem) = problem_of(reply) else {
         return match reply.status {
-            429 => Refused::new(Text::ErrorRateLimitedNoTime, None),
-            502..=504 => Refused::new(Text::ErrorBadGateway, None),
-            404 | 405 => Refused::new(Text::ErrorNotOffered, None),
-            status => Refused {
+            429 => FormRefusal::new(Text::ErrorRateLimitedNoTime, None),
+            502..=504 => FormRefusal::new(Text::ErrorBadGateway, None),
+            404 | 405 => FormRefusal::new(Text::ErrorNotOffered, None),
+            status => FormRefusal {
                 detail: Some(format!("HTTP {status}")),
-                ..Refused::new(Text::ErrorOther, None)
+                ..FormRefusal::new(Text::ErrorOther, None)
             },
         };
     };
     let field = problem.field.as_deref().and_then(FormField::from_wire);
     let title = problem.title();
     let words = problem.details.clone().unwrap_or_else(|| title.clone());
-    let with_words = |text: Text, field: Option<FormField>| Refused {
+    let with_words = |text: Text, field: Option<FormField>| FormRefusal {
         detail: Some(words.clone()),
-        ..Refused::new(text, field)
+        ..FormRefusal::new(text, field)
     };
     let problem_type = problem
         .problem_type
@@ -250,41 +279,41 @@ pub fn form_refusal(reply: &Reply) -> Refused {
         .unwrap_or(ProblemType::Other(String::new()));
     match &problem_type {
         ProblemType::EmailAlreadyExists => {
-            Refused::new(Text::ErrorEmailTaken, Some(FormField::Email))
+            FormRefusal::new(Text::ErrorEmailTaken, Some(FormField::Email))
         }
         // Backend.AI 23.09 says it in a generic answer.
-        ProblemType::GenericBadRequest if title.contains("Email already exists") => {
-            Refused::new(Text::ErrorEmailTaken, Some(FormField::Email))
+        ProblemType::GenericBadRequest if title.contains(wording::EMAIL_EXISTS) => {
+            FormRefusal::new(Text::ErrorEmailTaken, Some(FormField::Email))
         }
         ProblemType::UsernameAlreadyExists => {
-            Refused::new(Text::ErrorUsernameTaken, Some(FormField::Username))
+            FormRefusal::new(Text::ErrorUsernameTaken, Some(FormField::Username))
         }
         ProblemType::InvitationRequired => {
-            Refused::new(Text::ErrorInvitationRequired, Some(FormField::Token))
+            FormRefusal::new(Text::ErrorInvitationRequired, Some(FormField::Token))
         }
         ProblemType::InvalidInvitation => {
-            Refused::new(Text::ErrorInvitationInvalid, Some(FormField::Token))
+            FormRefusal::new(Text::ErrorInvitationInvalid, Some(FormField::Token))
         }
-        ProblemType::SignupDisabled => Refused::new(Text::ErrorSignupClosed, None),
-        ProblemType::PasswordResetDisabled => Refused::new(Text::ErrorNotOffered, None),
+        ProblemType::SignupDisabled => FormRefusal::new(Text::ErrorSignupClosed, None),
+        ProblemType::PasswordResetDisabled => FormRefusal::new(Text::ErrorNotOffered, None),
         ProblemType::RejectedByHook if field == Some(FormField::Password) => {
             with_words(Text::ErrorPasswordPolicy, field)
         }
         ProblemType::InvalidToken | ProblemType::ExpiredToken => {
-            Refused::new(Text::ErrorSetupExpired, None)
+            FormRefusal::new(Text::ErrorSetupExpired, None)
         }
         ProblemType::TotpAuthFailed | ProblemType::RejectedByHook => {
-            Refused::new(Text::OtpInvalid, Some(FormField::Otp))
+            FormRefusal::new(Text::OtpInvalid, Some(FormField::Otp))
         }
         ProblemType::AuthFailed => {
-            Refused::new(Text::ErrorReauthFailed, field.or(Some(FormField::Otp)))
+            FormRefusal::new(Text::ErrorReauthFailed, field.or(Some(FormField::Otp)))
         }
         ProblemType::RateLimitExceeded | ProblemType::TooManyRequests => {
-            Refused::new(Text::ErrorRateLimitedNoTime, None)
+            FormRefusal::new(Text::ErrorRateLimitedNoTime, None)
         }
-        ProblemType::BadGateway => Refused::new(Text::ErrorBadGateway, None),
+        ProblemType::BadGateway => FormRefusal::new(Text::ErrorBadGateway, None),
         ProblemType::InvalidApiParams if field == Some(FormField::Agreement) => {
-            Refused::new(Text::ErrorAgreement, field)
+            FormRefusal::new(Text::ErrorAgreement, field)
         }
         ProblemType::InvalidApiParams if field.is_some() => {
             with_words(Text::ErrorFieldInvalid, field)
@@ -324,7 +353,7 @@ pub enum KeypairCheck {
     Mismatch,
     /// The computer's clock is too far from the server's.
     ClockSkew,
-    Refused(Refused),
+    Refused(FormRefusal),
 }
 
 /// Reads the answer of a signed `GET /auth/role`.
@@ -383,7 +412,7 @@ pub fn link_origin(link: &str) -> Option<String> {
 
 /// Why a login was refused, for the message the user reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub enum LoginRefusal {
     Mismatch,
     NeedsVerification,
     AccountDisabled,
@@ -406,6 +435,12 @@ pub enum LoginOutcome {
         session_id: Option<String>,
         account: AccountInfo,
     },
+    NotLoggedIn(NotLoggedIn),
+}
+
+/// A login answer that did not log in: the step that comes next, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotLoggedIn {
     OtpRequired,
     OtpInvalid,
     /// The account must set up 2FA first, with this token.
@@ -416,12 +451,14 @@ pub enum LoginOutcome {
     Locked(Option<u64>),
     /// Too many requests from this address.
     RateLimited(Option<u64>),
-    Refused(Refusal),
+    Refused(LoginRefusal),
 }
 
 /// The outcome of a problem found in a login answer (the `data` of an
-/// `authenticated: false`, or a top-level problem document).
-fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome {
+/// `authenticated: false`, or a top-level problem document). baigate's own
+/// refusals are told apart by their type; Backend.AI's by its wordings
+/// (`wording`), for real Backend.AI servers.
+fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> NotLoggedIn {
     let details = problem.details.as_deref().unwrap_or_default();
     let title = problem.title();
     let problem_type = problem
@@ -429,48 +466,44 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome 
         .clone()
         .unwrap_or(ProblemType::Other(String::new()));
     match &problem_type {
-        ProblemType::RequireTotpAuthentication => LoginOutcome::OtpRequired,
+        ProblemType::RequireTotpAuthentication => NotLoggedIn::OtpRequired,
         ProblemType::RequireTotpRegistration => match &problem.two_factor_registration_token {
-            Some(token) => LoginOutcome::TotpRegistration(token.clone()),
-            None => LoginOutcome::Refused(Refusal::Other(title)),
+            Some(token) => NotLoggedIn::TotpRegistration(token.clone()),
+            None => NotLoggedIn::Refused(LoginRefusal::Other(title)),
         },
         // Older servers ask for the code this way.
-        _ if details.contains("OTP not provided") => LoginOutcome::OtpRequired,
+        _ if details.contains(wording::OTP_NOT_PROVIDED) => NotLoggedIn::OtpRequired,
         ProblemType::RejectedByHook
-            if details.contains("Invalid TOTP code provided")
-                || details.contains("Failed to validate OTP") =>
+            if details.contains(wording::INVALID_OTP)
+                || details.contains(wording::OTP_VALIDATION_FAILED) =>
         {
-            LoginOutcome::OtpInvalid
+            NotLoggedIn::OtpInvalid
         }
         ProblemType::ActiveLoginSessionExists => {
-            LoginOutcome::Conflict(problem.sessions.clone().unwrap_or_default())
+            NotLoggedIn::Conflict(problem.sessions.clone().unwrap_or_default())
         }
-        ProblemType::TooManyRequests if details.contains("Password login is off") => {
-            LoginOutcome::Refused(Refusal::PasswordLoginOff)
-        }
-        ProblemType::TooManyRequests => LoginOutcome::Locked(problem.retry_after.or(retry_after)),
+        ProblemType::PasswordLoginDisabled => NotLoggedIn::Refused(LoginRefusal::PasswordLoginOff),
+        ProblemType::TooManyRequests => NotLoggedIn::Locked(problem.retry_after.or(retry_after)),
         ProblemType::Other(other) if other == "login-blocked" => {
-            LoginOutcome::Locked(problem.retry_after.or(retry_after))
+            NotLoggedIn::Locked(problem.retry_after.or(retry_after))
         }
         ProblemType::RateLimitExceeded => {
-            LoginOutcome::RateLimited(problem.retry_after.or(retry_after))
+            NotLoggedIn::RateLimited(problem.retry_after.or(retry_after))
         }
-        ProblemType::PasswordExpired => LoginOutcome::Refused(Refusal::PasswordExpired),
-        ProblemType::AuthFailed if details.contains("email verification") => {
-            LoginOutcome::Refused(Refusal::NeedsVerification)
+        ProblemType::PasswordExpired => NotLoggedIn::Refused(LoginRefusal::PasswordExpired),
+        ProblemType::AccountDisabled => NotLoggedIn::Refused(LoginRefusal::AccountDisabled),
+        ProblemType::AuthFailed if details.contains(wording::NEEDS_VERIFICATION) => {
+            NotLoggedIn::Refused(LoginRefusal::NeedsVerification)
         }
-        ProblemType::AuthFailed if details.contains("disabled") => {
-            LoginOutcome::Refused(Refusal::AccountDisabled)
+        ProblemType::AuthFailed => NotLoggedIn::Refused(LoginRefusal::Mismatch),
+        ProblemType::GenericBadRequest if title.contains(wording::ALREADY_LOGGED_IN) => {
+            NotLoggedIn::Refused(LoginRefusal::AlreadyLoggedIn)
         }
-        ProblemType::AuthFailed => LoginOutcome::Refused(Refusal::Mismatch),
-        ProblemType::GenericBadRequest if title.contains("already logged in") => {
-            LoginOutcome::Refused(Refusal::AlreadyLoggedIn)
-        }
-        ProblemType::InvalidApiParams => {
-            LoginOutcome::Refused(Refusal::BadRequest(problem.field.clone().unwrap_or(title)))
-        }
-        ProblemType::BadGateway => LoginOutcome::Refused(Refusal::BadGateway),
-        _ => LoginOutcome::Refused(Refusal::Other(if details.is_empty() {
+        ProblemType::InvalidApiParams => NotLoggedIn::Refused(LoginRefusal::BadRequest(
+            problem.field.clone().unwrap_or(title),
+        )),
+        ProblemType::BadGateway => NotLoggedIn::Refused(LoginRefusal::BadGateway),
+        _ => NotLoggedIn::Refused(LoginRefusal::Other(if details.is_empty() {
             title
         } else {
             format!("{title} {details}")
@@ -480,6 +513,7 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> LoginOutcome 
 
 /// Reads the answer of `POST /server/login`.
 pub fn login_outcome(reply: &Reply) -> LoginOutcome {
+    let not_logged_in = |why: NotLoggedIn| LoginOutcome::NotLoggedIn(why);
     if let Ok(LoginAnswer {
         authenticated,
         data: Some(data),
@@ -494,18 +528,20 @@ pub fn login_outcome(reply: &Reply) -> LoginOutcome {
                     status: data.status.unwrap_or_default(),
                 },
             },
-            _ if data.problem_type.is_some() => problem_outcome(&data, reply.retry_after),
-            _ => LoginOutcome::Refused(Refusal::Mismatch),
+            _ if data.problem_type.is_some() => {
+                not_logged_in(problem_outcome(&data, reply.retry_after))
+            }
+            _ => not_logged_in(NotLoggedIn::Refused(LoginRefusal::Mismatch)),
         };
     }
     if let Some(problem) = problem_of(reply) {
-        return problem_outcome(&problem, reply.retry_after);
+        return not_logged_in(problem_outcome(&problem, reply.retry_after));
     }
-    match reply.status {
-        429 => LoginOutcome::Locked(reply.retry_after),
-        502..=504 => LoginOutcome::Refused(Refusal::BadGateway),
-        status => LoginOutcome::Refused(Refusal::Other(format!("HTTP {status}"))),
-    }
+    not_logged_in(match reply.status {
+        429 => NotLoggedIn::Locked(reply.retry_after),
+        502..=504 => NotLoggedIn::Refused(LoginRefusal::BadGateway),
+        status => NotLoggedIn::Refused(LoginRefusal::Other(format!("HTTP {status}"))),
+    })
 }
 
 /// Digits of a one-time code as typed or pasted ("123 456" → "123456"),
@@ -543,8 +579,6 @@ mod tests {
         reply(200, json!({"authenticated": false, "data": data}))
     }
 
-    const P: &str = "https://api.backend.ai/probs/";
-
     #[test]
     fn every_login_answer_of_the_protocol() {
         let ok = Reply {
@@ -561,127 +595,142 @@ mod tests {
         let cases = [
             (
                 failed(
-                    json!({"type": format!("{P}auth-failed"), "title": "t", "details": "User credential mismatch."}),
+                    json!({"type": ProblemType::AuthFailed.url(), "title": "t", "details": "User credential mismatch."}),
                 ),
-                LoginOutcome::Refused(Refusal::Mismatch),
+                NotLoggedIn::Refused(LoginRefusal::Mismatch),
             ),
             (
                 failed(
-                    json!({"type": format!("{P}auth-failed"), "title": "t", "details": "This account needs email verification."}),
+                    json!({"type": ProblemType::AuthFailed.url(), "title": "t", "details": wording::NEEDS_VERIFICATION}),
                 ),
-                LoginOutcome::Refused(Refusal::NeedsVerification),
+                NotLoggedIn::Refused(LoginRefusal::NeedsVerification),
+            ),
+            // baigate's own refusals are read by their type alone, whatever
+            // the words (so a reworded companion cannot break the popup).
+            (
+                failed(
+                    json!({"type": ProblemType::AccountDisabled.url(), "title": "t", "details": "any words"}),
+                ),
+                NotLoggedIn::Refused(LoginRefusal::AccountDisabled),
             ),
             (
                 failed(
-                    json!({"type": format!("{P}auth-failed"), "title": "t", "details": "This account has been disabled. Contact your administrator."}),
+                    json!({"type": ProblemType::AuthFailed.url(), "title": "t", "details": "This account has been disabled."}),
                 ),
-                LoginOutcome::Refused(Refusal::AccountDisabled),
+                NotLoggedIn::Refused(LoginRefusal::Mismatch),
             ),
             (
                 failed(
-                    json!({"type": format!("{P}password-expired"), "title": "Password has expired.", "details": "Password expired on 2024-01-01"}),
+                    json!({"type": ProblemType::PasswordExpired.url(), "title": "Password has expired.", "details": "Password expired on 2024-01-01"}),
                 ),
-                LoginOutcome::Refused(Refusal::PasswordExpired),
+                NotLoggedIn::Refused(LoginRefusal::PasswordExpired),
             ),
             (
                 failed(
-                    json!({"type": format!("{P}require-totp-authentication"), "title": "t", "details": "OTP not provided"}),
+                    json!({"type": ProblemType::RequireTotpAuthentication.url(), "title": "t", "details": wording::OTP_NOT_PROVIDED}),
                 ),
-                LoginOutcome::OtpRequired,
+                NotLoggedIn::OtpRequired,
             ),
             // The 23.09 plugin's way of asking.
             (
                 failed(
-                    json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "OTP not provided"}),
+                    json!({"type": ProblemType::RejectedByHook.url(), "title": "t", "details": wording::OTP_NOT_PROVIDED}),
                 ),
-                LoginOutcome::OtpRequired,
+                NotLoggedIn::OtpRequired,
             ),
             (
                 failed(
-                    json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "Invalid TOTP code provided"}),
+                    json!({"type": ProblemType::RejectedByHook.url(), "title": "t", "details": wording::INVALID_OTP}),
                 ),
-                LoginOutcome::OtpInvalid,
+                NotLoggedIn::OtpInvalid,
             ),
             (
                 failed(
-                    json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "Failed to validate OTP"}),
+                    json!({"type": ProblemType::RejectedByHook.url(), "title": "t", "details": wording::OTP_VALIDATION_FAILED}),
                 ),
-                LoginOutcome::OtpInvalid,
+                NotLoggedIn::OtpInvalid,
             ),
             (
                 failed(
-                    json!({"type": format!("{P}require-totp-registration"), "title": "t", "details": "d", "two_factor_registration_token": "tok"}),
+                    json!({"type": ProblemType::RequireTotpRegistration.url(), "title": "t", "details": "d", "two_factor_registration_token": "tok"}),
                 ),
-                LoginOutcome::TotpRegistration("tok".into()),
+                NotLoggedIn::TotpRegistration("tok".into()),
             ),
             (
                 failed(
-                    json!({"type": format!("{P}active-login-session-exists"), "title": "t", "details": null}),
+                    json!({"type": ProblemType::ActiveLoginSessionExists.url(), "title": "t", "details": null}),
                 ),
-                LoginOutcome::Conflict(Vec::new()),
+                NotLoggedIn::Conflict(Vec::new()),
             ),
             (
                 reply(
                     429,
-                    json!({"type": format!("{P}too-many-requests"), "title": "Too many failed login attempts", "retry_after": 1199}),
+                    json!({"type": ProblemType::TooManyRequests.url(), "title": "Too many failed login attempts", "retry_after": 1199}),
                 ),
-                LoginOutcome::Locked(Some(1199)),
+                NotLoggedIn::Locked(Some(1199)),
             ),
             (
                 reply(
                     429,
-                    json!({"type": format!("{P}too-many-requests"), "title": "Too many failed login attempts"}),
+                    json!({"type": ProblemType::TooManyRequests.url(), "title": "Too many failed login attempts"}),
                 ),
-                LoginOutcome::Locked(None),
+                NotLoggedIn::Locked(None),
             ),
             (
                 reply(
                     429,
-                    json!({"type": format!("{P}login-blocked"), "title": "Too many failed login attempts."}),
+                    json!({"type": ProblemType::Other("login-blocked".into()).url(), "title": "Too many failed login attempts."}),
                 ),
-                LoginOutcome::Locked(None),
+                NotLoggedIn::Locked(None),
             ),
             (
                 reply(
                     429,
-                    json!({"type": format!("{P}too-many-requests"), "title": "t", "details": "Password login is off after too many failures"}),
+                    json!({"type": ProblemType::PasswordLoginDisabled.url(), "title": "t", "details": "any words"}),
                 ),
-                LoginOutcome::Refused(Refusal::PasswordLoginOff),
+                NotLoggedIn::Refused(LoginRefusal::PasswordLoginOff),
             ),
             (
                 reply(
                     429,
-                    json!({"type": format!("{P}rate-limit-exceeded"), "title": "t", "retry_after": 12}),
+                    json!({"type": ProblemType::TooManyRequests.url(), "title": "t", "details": "Password login is off after too many failures"}),
                 ),
-                LoginOutcome::RateLimited(Some(12)),
+                NotLoggedIn::Locked(None),
+            ),
+            (
+                reply(
+                    429,
+                    json!({"type": ProblemType::RateLimitExceeded.url(), "title": "t", "retry_after": 12}),
+                ),
+                NotLoggedIn::RateLimited(Some(12)),
             ),
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}generic-bad-request"), "title": "You have already logged in."}),
+                    json!({"type": ProblemType::GenericBadRequest.url(), "title": wording::ALREADY_LOGGED_IN}),
                 ),
-                LoginOutcome::Refused(Refusal::AlreadyLoggedIn),
+                NotLoggedIn::Refused(LoginRefusal::AlreadyLoggedIn),
             ),
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}invalid-api-params"), "title": "You must provide the username field.", "field": "username"}),
+                    json!({"type": ProblemType::InvalidApiParams.url(), "title": "You must provide the username field.", "field": "username"}),
                 ),
-                LoginOutcome::Refused(Refusal::BadRequest("username".into())),
+                NotLoggedIn::Refused(LoginRefusal::BadRequest("username".into())),
             ),
             (
                 reply(
                     502,
-                    json!({"type": format!("{P}bad-gateway"), "title": "The proxy target server is inaccessible."}),
+                    json!({"type": ProblemType::BadGateway.url(), "title": "The proxy target server is inaccessible."}),
                 ),
-                LoginOutcome::Refused(Refusal::BadGateway),
+                NotLoggedIn::Refused(LoginRefusal::BadGateway),
             ),
             (
                 Reply {
                     body: "<html>".into(),
                     ..reply(502, json!(null))
                 },
-                LoginOutcome::Refused(Refusal::BadGateway),
+                NotLoggedIn::Refused(LoginRefusal::BadGateway),
             ),
             (
                 Reply {
@@ -689,23 +738,30 @@ mod tests {
                     retry_after: Some(30),
                     ..reply(429, json!(null))
                 },
-                LoginOutcome::Locked(Some(30)),
+                NotLoggedIn::Locked(Some(30)),
             ),
         ];
         for (reply, expected) in cases {
-            assert_eq!(login_outcome(&reply), expected, "{}", reply.body);
+            assert_eq!(
+                login_outcome(&reply),
+                LoginOutcome::NotLoggedIn(expected),
+                "{}",
+                reply.body
+            );
         }
     }
 
     #[test]
     fn the_companion_lists_sessions_in_a_conflict() {
         let answer = failed(
-            json!({"type": format!("{P}active-login-session-exists"), "title": "t", "details": null,
+            json!({"type": ProblemType::ActiveLoginSessionExists.url(), "title": "t", "details": null,
             "sessions": [{"id": "a", "created_at": "2026-11-22T08:00:00Z", "last_seen_at": "2026-11-22T08:00:00Z",
                           "expires_at": "2026-11-22T09:00:00Z", "ip": "127.0.0.1", "user_agent": "UA", "current": false}]}),
         );
         match login_outcome(&answer) {
-            LoginOutcome::Conflict(sessions) => assert_eq!(sessions[0].id, "a"),
+            LoginOutcome::NotLoggedIn(NotLoggedIn::Conflict(sessions)) => {
+                assert_eq!(sessions[0].id, "a")
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -807,7 +863,7 @@ mod tests {
             (
                 reply(
                     409,
-                    json!({"type": format!("{P}email-already-exists"), "title": "t", "field": "email"}),
+                    json!({"type": ProblemType::EmailAlreadyExists.url(), "title": "t", "field": "email"}),
                 ),
                 Text::ErrorEmailTaken,
                 Some(FormField::Email),
@@ -815,7 +871,7 @@ mod tests {
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}generic-bad-request"), "title": "Email already exists"}),
+                    json!({"type": ProblemType::GenericBadRequest.url(), "title": wording::EMAIL_EXISTS}),
                 ),
                 Text::ErrorEmailTaken,
                 Some(FormField::Email),
@@ -823,7 +879,7 @@ mod tests {
             (
                 reply(
                     409,
-                    json!({"type": format!("{P}username-already-exists"), "title": "t", "field": "user_name"}),
+                    json!({"type": ProblemType::UsernameAlreadyExists.url(), "title": "t", "field": "user_name"}),
                 ),
                 Text::ErrorUsernameTaken,
                 Some(FormField::Username),
@@ -831,7 +887,7 @@ mod tests {
             (
                 reply(
                     403,
-                    json!({"type": format!("{P}invitation-required"), "title": "t", "field": "token"}),
+                    json!({"type": ProblemType::InvitationRequired.url(), "title": "t", "field": "token"}),
                 ),
                 Text::ErrorInvitationRequired,
                 Some(FormField::Token),
@@ -839,7 +895,7 @@ mod tests {
             (
                 reply(
                     403,
-                    json!({"type": format!("{P}invalid-invitation"), "title": "t", "field": "token"}),
+                    json!({"type": ProblemType::InvalidInvitation.url(), "title": "t", "field": "token"}),
                 ),
                 Text::ErrorInvitationInvalid,
                 Some(FormField::Token),
@@ -847,7 +903,7 @@ mod tests {
             (
                 reply(
                     403,
-                    json!({"type": format!("{P}signup-disabled"), "title": "t"}),
+                    json!({"type": ProblemType::SignupDisabled.url(), "title": "t"}),
                 ),
                 Text::ErrorSignupClosed,
                 None,
@@ -855,7 +911,7 @@ mod tests {
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "at least 8", "field": "password"}),
+                    json!({"type": ProblemType::RejectedByHook.url(), "title": "t", "details": "at least 8", "field": "password"}),
                 ),
                 Text::ErrorPasswordPolicy,
                 Some(FormField::Password),
@@ -863,7 +919,7 @@ mod tests {
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}invalid-api-params"), "title": "t", "field": "agreement"}),
+                    json!({"type": ProblemType::InvalidApiParams.url(), "title": "t", "field": "agreement"}),
                 ),
                 Text::ErrorAgreement,
                 Some(FormField::Agreement),
@@ -871,7 +927,7 @@ mod tests {
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}invalid-api-params"), "title": "The email address is not valid.", "field": "email"}),
+                    json!({"type": ProblemType::InvalidApiParams.url(), "title": "The email address is not valid.", "field": "email"}),
                 ),
                 Text::ErrorFieldInvalid,
                 Some(FormField::Email),
@@ -879,7 +935,7 @@ mod tests {
             (
                 reply(
                     401,
-                    json!({"type": format!("{P}totp-auth-failed"), "title": "t"}),
+                    json!({"type": ProblemType::TotpAuthFailed.url(), "title": "t"}),
                 ),
                 Text::OtpInvalid,
                 Some(FormField::Otp),
@@ -887,7 +943,7 @@ mod tests {
             (
                 reply(
                     400,
-                    json!({"type": format!("{P}expired-token"), "title": "t"}),
+                    json!({"type": ProblemType::ExpiredToken.url(), "title": "t"}),
                 ),
                 Text::ErrorSetupExpired,
                 None,
@@ -905,7 +961,7 @@ mod tests {
         }
         let policy = form_refusal(&reply(
             400,
-            json!({"type": format!("{P}rejected-by-hook"), "title": "t", "details": "at least 8", "field": "password"}),
+            json!({"type": ProblemType::RejectedByHook.url(), "title": "t", "details": "at least 8", "field": "password"}),
         ));
         assert_eq!(policy.detail.as_deref(), Some("at least 8"));
     }
@@ -946,14 +1002,14 @@ mod tests {
         assert_eq!(
             keypair_check(&reply(
                 401,
-                json!({"type": format!("{P}auth-failed"), "title": "Signature mismatch"})
+                json!({"type": ProblemType::AuthFailed.url(), "title": "Signature mismatch"})
             )),
             KeypairCheck::Mismatch
         );
         assert_eq!(
             keypair_check(&reply(
                 400,
-                json!({"type": format!("{P}invalid-auth-params"), "title": "Date/time sync error"})
+                json!({"type": ProblemType::InvalidAuthParams.url(), "title": "Date/time sync error"})
             )),
             KeypairCheck::ClockSkew
         );

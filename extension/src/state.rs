@@ -1,42 +1,26 @@
 //! The popup's state and every change to it, as a reducer: pure, so each
 //! transition is tested natively. Effects (network, storage, timers) live in
-//! `actions` and come back here as actions.
+//! `actions` and come back here as actions; none runs in here.
+//!
+//! The panel on screen carries its own data ([`Panel`]): the password kept
+//! for a second step, the sessions of a conflict, the end of a lock. Leaving
+//! a panel drops what belonged to it, and what can be derived (whether the
+//! endpoint is pinned) is computed, not stored.
 
 use std::fmt;
 use std::rc::Rc;
 
-use baigate_shared::password::PasswordPolicy;
 use baigate_shared::sessions::SessionSummary;
 use baigate_shared::summary::Summary;
 use baigate_shared::webserver::AccountInfo;
 use yew::Reducible;
 
+use crate::notice::Notice;
 use crate::platform::net::NetError;
 use crate::profiles::{self, Mode, Profile};
-use crate::protocol::{Features, Health, LoginOutcome, Refusal};
+use crate::protocol::{EndpointInfo, Enrolment, Health, NotLoggedIn};
+use crate::stored::{DEFAULT_ENDPOINT, StoredKeypair};
 use crate::text::Text;
-
-/// The endpoint a fresh popup points at: a companion on this machine.
-pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8090";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Panel {
-    /// Reading storage and checking a remembered session.
-    Loading,
-    Login,
-    Otp,
-    Locked,
-    Conflict,
-    Start,
-    Signup,
-    Forgot,
-    /// "Check your mail", after signup or a password-change request.
-    MailSent,
-    /// Two-factor setup: first login, or from the start panel.
-    TotpSetup,
-    /// Turning two-factor authentication off (from the start panel).
-    TotpOff,
-}
 
 /// What was typed to log in, kept while a second step (code, conflict,
 /// 2FA setup) runs.
@@ -54,122 +38,99 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// A message to show, with its values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub text: Text,
-    pub values: Vec<String>,
-    pub error: bool,
-}
-
-impl Notice {
-    pub fn error(text: Text) -> Self {
-        Self {
-            text,
-            values: Vec::new(),
-            error: true,
-        }
-    }
-
-    pub fn error_with(text: Text, value: impl Into<String>) -> Self {
-        Self {
-            text,
-            values: vec![value.into()],
-            error: true,
-        }
-    }
-
-    pub fn info(text: Text) -> Self {
-        Self {
-            text,
-            values: Vec::new(),
-            error: false,
-        }
-    }
-
-    pub fn info_with(text: Text, value: impl Into<String>) -> Self {
-        Self {
-            text,
-            values: vec![value.into()],
-            error: false,
-        }
-    }
-}
-
-/// How the popup acts for the account.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A webserver session: its id goes in `X-BackendAI-SessionID`.
-    Session(String),
-    /// API mode: every request is signed with the secret key.
-    Keypair { secret_key: String },
-}
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Session(_) => f.write_str("Session(..)"),
-            Self::Keypair { .. } => f.write_str("Keypair { .. }"),
-        }
-    }
-}
-
-/// The logged-in account the start panel shows.
+/// The panel on screen, with what it needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    pub credential: Credential,
-    pub account: AccountInfo,
-    /// When it ends, milliseconds since the epoch, if the server said.
-    pub expires_ms: Option<f64>,
-    /// The companion's extra view (absent on other servers).
-    pub summary: Option<Summary>,
-    /// Whether 2FA is on, when the endpoint says (`GET /func/totp`).
-    pub totp_enabled: Option<bool>,
+pub enum Panel {
+    /// Reading storage and checking a remembered session.
+    Loading,
+    Login,
+    /// The one-time code, for the password typed before.
+    Otp {
+        credentials: Credentials,
+        /// Set when the user chose to end another session after the code
+        /// sent with the password was spent: this code goes with that login.
+        force: Option<ForcedLogin>,
+    },
+    /// Login is paused for the account; when it resumes (ms since the
+    /// epoch), if the server said.
+    Locked {
+        until_ms: Option<f64>,
+    },
+    /// The account has as many sessions as it may.
+    Conflict(Conflict),
+    /// Logged in: the start panel shows [`State::session`].
+    Start,
+    Signup,
+    Forgot,
+    /// "Check your mail", after signup or a password-change request.
+    MailSent(MailSent),
+    /// Two-factor setup: first login, or from the start panel.
+    TotpSetup(TotpSetup),
+    /// Turning two-factor authentication off (from the start panel).
+    TotpOff,
 }
 
-impl Session {
-    /// The session id, in session mode.
-    pub fn id(&self) -> Option<&str> {
-        match &self.credential {
-            Credential::Session(id) => Some(id),
-            Credential::Keypair { .. } => None,
-        }
-    }
+/// A login that ends another session, waiting for a fresh code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForcedLogin {
+    /// The session picked to end (`None`: the endpoint chooses).
+    pub end_session: Option<String>,
 }
 
-/// A secret to register, as the endpoint gave it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Enrolment {
-    /// Base32, for typing into an authenticator by hand.
-    pub key: String,
-    /// `otpauth://…`, for the QR code.
-    pub uri: String,
-}
-
-impl fmt::Debug for Enrolment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Enrolment { .. }")
-    }
+/// "Logged in elsewhere": the attempt and the sessions the endpoint listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub credentials: Credentials,
+    /// The account's sessions, when the endpoint lists them.
+    pub sessions: Vec<SessionSummary>,
+    /// The session picked to end.
+    pub pick: Option<String>,
+    /// Whether the attempt carried a one-time code (spent now).
+    pub code_sent: bool,
 }
 
 /// Where a two-factor setup stands.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct TotpSetup {
-    /// First login: the token the login answer gave (the kept credentials log
-    /// in once setup is done). `None` when a logged-in user turns 2FA on.
-    pub registration: Option<String>,
+    /// At first login: what the login answer asked for. `None` when a
+    /// logged-in user turns 2FA on.
+    pub first_login: Option<FirstLogin>,
     pub enrolment: Option<Enrolment>,
     /// Shown once, after the code confirmed the setup.
     pub recovery_codes: Vec<String>,
 }
 
+/// A first login that must set up 2FA before it can finish.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FirstLogin {
+    /// The registration token the login answer gave.
+    pub token: String,
+    /// The password typed, which logs in once setup is done.
+    pub credentials: Credentials,
+}
+
+impl TotpSetup {
+    /// The registration token, at first login.
+    pub fn registration(&self) -> Option<&str> {
+        self.first_login.as_ref().map(|first| first.token.as_str())
+    }
+}
+
 impl fmt::Debug for TotpSetup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TotpSetup")
-            .field("first_login", &self.registration.is_some())
+            .field("first_login", &self.first_login.is_some())
             .field("enrolled", &self.enrolment.is_some())
             .field("recovery_codes", &self.recovery_codes.len())
             .finish()
+    }
+}
+
+impl fmt::Debug for FirstLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FirstLogin")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,14 +144,81 @@ pub enum MailSent {
     PasswordChange,
 }
 
-/// What the endpoint in use offers, once known.
+/// How the popup acts for the account.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Access {
+    /// A webserver session: its id goes in the session header.
+    Session(String),
+    /// API mode: every request is signed with the secret key.
+    Keypair { secret_key: String },
+}
+
+impl fmt::Debug for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session(_) => f.write_str("Session(..)"),
+            Self::Keypair { .. } => f.write_str("Keypair { .. }"),
+        }
+    }
+}
+
+/// The logged-in account the start panel shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub access: Access,
+    pub account: AccountInfo,
+    /// When it ends, milliseconds since the epoch, if the server said.
+    pub expires_ms: Option<f64>,
+    /// The companion's extra view (absent on other servers).
+    pub summary: Option<Summary>,
+    /// Whether 2FA is on, when the endpoint says (`GET /func/totp`).
+    pub totp_enabled: Option<bool>,
+}
+
+impl Session {
+    /// A session as the endpoint first describes it; the summary and the
+    /// 2FA status come later.
+    pub fn new(access: Access, account: AccountInfo, expires_ms: Option<f64>) -> Self {
+        Self {
+            access,
+            account,
+            expires_ms,
+            summary: None,
+            totp_enabled: None,
+        }
+    }
+
+    /// API mode, with keys checked before.
+    pub fn keypair(keypair: StoredKeypair) -> Self {
+        Self::new(
+            Access::Keypair {
+                secret_key: keypair.secret_key,
+            },
+            AccountInfo {
+                access_key: keypair.access_key,
+                role: keypair.role,
+                status: "active".to_owned(),
+            },
+            None,
+        )
+    }
+
+    /// The session id, in session mode.
+    pub fn id(&self) -> Option<&str> {
+        match &self.access {
+            Access::Session(id) => Some(id),
+            Access::Keypair { .. } => None,
+        }
+    }
+}
+
+/// What managed storage (an administrator's policy) says of the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointInfo {
-    pub endpoint: String,
-    pub features: Features,
-    /// The endpoint's own policy (a companion's); `None` means the
-    /// Backend.AI manual's rule applies.
-    pub policy: Option<PasswordPolicy>,
+pub enum Policy {
+    /// Not answered yet: the endpoint stays locked meanwhile.
+    Unread,
+    Unpinned,
+    Pinned(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,15 +226,9 @@ pub struct State {
     pub panel: Panel,
     pub mode: Mode,
     pub endpoint: String,
-    /// Set by an administrator (managed storage) or the build: the endpoint
-    /// cannot be changed and "Advanced" is hidden. Also true until managed
-    /// storage has answered.
-    pub pinned: bool,
     /// The build's pinned endpoint (`settings.json`), if any.
     pub build_pin: Option<String>,
-    /// Whether managed storage has answered, and the endpoint it pinned.
-    pub policy_read: bool,
-    pub policy_pin: Option<String>,
+    pub policy: Policy,
     pub profiles: Vec<Profile>,
     pub health: Health,
     pub info: Option<EndpointInfo>,
@@ -217,20 +239,7 @@ pub struct State {
     pub username_hint: Option<String>,
     /// An invitation token found in the tab the popup was opened on.
     pub invitation: Option<String>,
-    pub credentials: Option<Credentials>,
-    /// The sessions a conflict answer listed, and the one picked to end.
-    pub conflict: Vec<SessionSummary>,
-    pub conflict_pick: Option<String>,
-    /// The user chose to end another session, but the code that passed with
-    /// the password is spent: the forced login waits for a fresh code.
-    pub force_pending: bool,
-    /// Whether the last answered attempt carried a one-time code.
-    pub code_sent: bool,
-    /// When a lock ends (ms since the epoch), if the server said.
-    pub locked_until_ms: Option<f64>,
     pub session: Option<Session>,
-    pub totp_setup: Option<TotpSetup>,
-    pub mail_sent: Option<MailSent>,
 }
 
 impl Default for State {
@@ -239,10 +248,8 @@ impl Default for State {
             panel: Panel::Loading,
             mode: Mode::Session,
             endpoint: DEFAULT_ENDPOINT.to_owned(),
-            pinned: false,
             build_pin: None,
-            policy_read: false,
-            policy_pin: None,
+            policy: Policy::Unread,
             profiles: Vec::new(),
             health: Health::Checking,
             info: None,
@@ -250,15 +257,30 @@ impl Default for State {
             notice: None,
             username_hint: None,
             invitation: None,
-            credentials: None,
-            conflict: Vec::new(),
-            conflict_pick: None,
-            force_pending: false,
-            code_sent: false,
-            locked_until_ms: None,
             session: None,
-            totp_setup: None,
-            mail_sent: None,
+        }
+    }
+}
+
+impl State {
+    /// Whether the endpoint is fixed (by an administrator or the build) and
+    /// "Advanced" hidden; also while managed storage has not answered.
+    pub fn pinned(&self) -> bool {
+        self.build_pin.is_some() || self.policy != Policy::Unpinned
+    }
+
+    /// The session id of the logged-in session, if any.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session.as_ref().and_then(Session::id)
+    }
+
+    /// The password kept for the second step on screen.
+    pub fn kept_credentials(&self) -> Option<&Credentials> {
+        match &self.panel {
+            Panel::Otp { credentials, .. } => Some(credentials),
+            Panel::Conflict(conflict) => Some(&conflict.credentials),
+            Panel::TotpSetup(setup) => setup.first_login.as_ref().map(|f| &f.credentials),
+            _ => None,
         }
     }
 }
@@ -291,12 +313,14 @@ pub enum Action {
     SetMode(Mode),
     /// A request was sent.
     Submitted,
-    /// A login answer; `code_sent` says whether the attempt carried a
-    /// one-time code; `now_ms` is the time the answer came.
+    /// A login answer that did not log in (or no answer at all);
+    /// `code_sent` says whether the attempt carried a one-time code;
+    /// `now_ms` is the time the answer came. A login that succeeded comes
+    /// as `LoggedIn`, once its session has been read.
     Answered {
         credentials: Credentials,
         code_sent: bool,
-        outcome: Result<LoginOutcome, NetError>,
+        outcome: Result<NotLoggedIn, NetError>,
         now_ms: f64,
     },
     /// Logged in (either mode), with what the start panel shows and the
@@ -345,121 +369,82 @@ pub enum Action {
     Idle,
 }
 
-/// The message for a refusal.
-pub fn refusal_notice(refusal: &Refusal) -> Notice {
-    match refusal {
-        Refusal::Mismatch => Notice::error(Text::ErrorMismatch),
-        Refusal::NeedsVerification => Notice::error(Text::ErrorNeedsVerification),
-        Refusal::AccountDisabled => Notice::error(Text::ErrorAccountDisabled),
-        Refusal::PasswordExpired => Notice::error(Text::ErrorPasswordExpired),
-        Refusal::PasswordLoginOff => Notice::error(Text::ErrorPasswordLoginOff),
-        Refusal::AlreadyLoggedIn => Notice::error(Text::ErrorAlreadyLoggedIn),
-        Refusal::BadRequest(field) => Notice::error_with(Text::ErrorBadRequest, field.clone()),
-        Refusal::BadGateway => Notice::error(Text::ErrorBadGateway),
-        Refusal::Other(words) => Notice::error_with(Text::ErrorOther, words.clone()),
-    }
-}
-
-/// The message for a request that got no answer.
-pub fn net_notice(error: NetError, endpoint: &str) -> Notice {
-    match error {
-        NetError::Offline => Notice::error(Text::ErrorOffline),
-        NetError::Unreachable => Notice::error_with(Text::ErrorUnreachable, endpoint),
-    }
-}
-
 impl State {
     fn answered(
         mut self,
         credentials: Credentials,
         code_sent: bool,
-        outcome: Result<LoginOutcome, NetError>,
+        outcome: Result<NotLoggedIn, NetError>,
         now_ms: f64,
     ) -> Self {
         self.busy = false;
         self.notice = None;
-        self.code_sent = code_sent;
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(error) => {
-                self.notice = Some(net_notice(error, &self.endpoint));
+                self.notice = Some(Notice::network(error, &self.endpoint));
                 return self;
             }
         };
+        // A code step that ends another session stays one until it succeeds.
+        let force = match &self.panel {
+            Panel::Otp { force, .. } => force.clone(),
+            _ => None,
+        };
         match outcome {
-            // The caller loads the session and dispatches `LoggedIn`.
-            LoginOutcome::LoggedIn { .. } => {
-                self.busy = true;
-                self.credentials = None;
-            }
-            LoginOutcome::OtpRequired => {
-                self.panel = Panel::Otp;
-                self.credentials = Some(credentials);
-            }
-            LoginOutcome::OtpInvalid => {
-                self.panel = Panel::Otp;
-                self.credentials = Some(credentials);
+            NotLoggedIn::OtpRequired => self.panel = Panel::Otp { credentials, force },
+            NotLoggedIn::OtpInvalid => {
+                self.panel = Panel::Otp { credentials, force };
                 self.notice = Some(Notice::error(Text::OtpInvalid));
             }
-            LoginOutcome::TotpRegistration(token) => {
-                self.panel = Panel::TotpSetup;
-                self.credentials = Some(credentials);
-                self.totp_setup = Some(TotpSetup {
-                    registration: Some(token),
+            NotLoggedIn::TotpRegistration(token) => {
+                self.panel = Panel::TotpSetup(TotpSetup {
+                    first_login: Some(FirstLogin { token, credentials }),
                     ..TotpSetup::default()
                 });
             }
-            LoginOutcome::Conflict(sessions) => {
-                self.panel = Panel::Conflict;
-                self.force_pending = false;
-                self.conflict_pick = sessions.iter().find(|s| !s.current).map(|s| s.id.clone());
-                self.conflict = sessions;
-                self.credentials = Some(credentials);
+            NotLoggedIn::Conflict(sessions) => {
+                let pick = sessions.iter().find(|s| !s.current).map(|s| s.id.clone());
+                self.panel = Panel::Conflict(Conflict {
+                    credentials,
+                    sessions,
+                    pick,
+                    code_sent,
+                });
             }
-            LoginOutcome::Locked(seconds) => {
-                self.panel = Panel::Locked;
-                self.credentials = None;
-                self.locked_until_ms = seconds.map(|s| now_ms + s as f64 * 1000.0);
+            NotLoggedIn::Locked(seconds) => {
+                self.panel = Panel::Locked {
+                    until_ms: seconds.map(|s| now_ms + s as f64 * 1000.0),
+                };
             }
-            LoginOutcome::RateLimited(seconds) => {
+            NotLoggedIn::RateLimited(seconds) => {
                 self.notice = Some(match seconds {
                     Some(s) => Notice::error_with(Text::ErrorRateLimited, s.to_string()),
                     None => Notice::error(Text::ErrorRateLimitedNoTime),
                 });
             }
-            LoginOutcome::Refused(refusal) => {
+            NotLoggedIn::Refused(refusal) => {
                 // A refused second step goes back to the form with the reason.
                 self.panel = Panel::Login;
-                self.credentials = None;
-                self.force_pending = false;
-                self.notice = Some(refusal_notice(&refusal));
+                self.notice = Some(Notice::login_refused(&refusal));
             }
         }
         self
     }
 
-    /// Leaves every second step and shows the login form.
-    fn show_login(&mut self) {
-        self.panel = Panel::Login;
+    /// Shows `panel`, with no request in flight.
+    fn show(&mut self, panel: Panel) {
+        self.panel = panel;
         self.busy = false;
-        self.credentials = None;
-        self.conflict.clear();
-        self.conflict_pick = None;
-        self.force_pending = false;
-        self.locked_until_ms = None;
-        self.totp_setup = None;
-        self.mail_sent = None;
     }
 
     /// The start panel again, after a 2FA form.
     fn show_start(&mut self) {
-        self.panel = if self.session.is_some() {
+        self.show(if self.session.is_some() {
             Panel::Start
         } else {
             Panel::Login
-        };
-        self.busy = false;
-        self.totp_setup = None;
+        });
     }
 }
 
@@ -471,21 +456,17 @@ impl Reducible for State {
         match action {
             Action::Loaded(mut loaded) => {
                 // Managed storage answered first: its pin wins.
-                if let Some(policy) = &next.policy_pin
+                if let Policy::Pinned(policy) = &next.policy
                     && *policy != loaded.endpoint
                 {
                     loaded.endpoint = policy.clone();
                     loaded.session = None;
                     loaded.invitation = None;
                 }
-                next.mode = profiles::find(&loaded.profiles, &loaded.endpoint)
-                    .map(|p| p.mode)
-                    .unwrap_or_default();
-                next.username_hint = profiles::find(&loaded.profiles, &loaded.endpoint)
-                    .and_then(|p| p.username.clone());
+                let profile = profiles::find(&loaded.profiles, &loaded.endpoint);
+                next.mode = profile.map(|p| p.mode).unwrap_or_default();
+                next.username_hint = profile.and_then(|p| p.username.clone());
                 next.endpoint = loaded.endpoint;
-                next.pinned =
-                    loaded.pinned.is_some() || next.policy_pin.is_some() || !next.policy_read;
                 next.build_pin = loaded.pinned;
                 next.profiles = loaded.profiles;
                 next.notice = loaded.notice;
@@ -500,9 +481,10 @@ impl Reducible for State {
                 next.invitation = loaded.invitation;
             }
             Action::PolicyPin(policy) => {
-                next.policy_read = true;
-                next.policy_pin = policy.clone();
-                next.pinned = policy.is_some() || next.build_pin.is_some();
+                next.policy = match &policy {
+                    Some(endpoint) => Policy::Pinned(endpoint.clone()),
+                    None => Policy::Unpinned,
+                };
                 // The policy wins over the build; a session shown for another
                 // endpoint gives way to the pinned endpoint's login form.
                 if let Some(endpoint) = policy
@@ -521,7 +503,7 @@ impl Reducible for State {
                 }
             }
             Action::EndpointChanged(endpoint) => {
-                if endpoint != next.endpoint && !next.pinned {
+                if endpoint != next.endpoint && !next.pinned() {
                     // A remembered endpoint brings back its username and mode.
                     if let Some(profile) = profiles::find(&next.profiles, &endpoint) {
                         next.mode = profile.mode;
@@ -569,39 +551,42 @@ impl Reducible for State {
                         mode: next.mode,
                     },
                 );
-                next.show_login();
-                next.panel = Panel::Start;
+                next.show(Panel::Start);
                 next.session = Some(session);
                 next.notice = None;
             }
-            Action::PickSession(id) => next.conflict_pick = Some(id),
+            Action::PickSession(id) => {
+                if let Panel::Conflict(conflict) = &mut next.panel {
+                    conflict.pick = Some(id);
+                }
+            }
             Action::ForceWithFreshCode => {
-                next.panel = Panel::Otp;
-                next.force_pending = true;
-                next.notice = Some(Notice::info(Text::OtpFreshCode));
+                if let Panel::Conflict(conflict) = &next.panel {
+                    next.panel = Panel::Otp {
+                        credentials: conflict.credentials.clone(),
+                        force: Some(ForcedLogin {
+                            end_session: conflict.pick.clone(),
+                        }),
+                    };
+                    next.notice = Some(Notice::info(Text::OtpFreshCode));
+                }
             }
-            Action::BackToLogin => {
-                next.show_login();
-            }
+            Action::BackToLogin => next.show(Panel::Login),
             Action::ShowSignup => {
-                next.show_login();
-                next.panel = Panel::Signup;
+                next.show(Panel::Signup);
                 next.notice = None;
             }
             Action::ShowForgot => {
-                next.show_login();
-                next.panel = Panel::Forgot;
+                next.show(Panel::Forgot);
                 next.notice = None;
             }
             Action::MailSent(mail) => {
-                next.show_login();
-                next.panel = Panel::MailSent;
-                next.mail_sent = Some(mail);
+                next.show(Panel::MailSent(mail));
                 next.invitation = None;
                 next.notice = None;
             }
             Action::SignedUp { username } => {
-                next.show_login();
+                next.show(Panel::Login);
                 next.invitation = None;
                 next.username_hint = Some(username);
                 next.notice = Some(Notice::info(Text::AccountCreated));
@@ -630,20 +615,19 @@ impl Reducible for State {
                 }
             }
             Action::StartTotpSetup => {
-                next.panel = Panel::TotpSetup;
+                next.panel = Panel::TotpSetup(TotpSetup::default());
                 next.notice = None;
-                next.totp_setup = Some(TotpSetup::default());
             }
             Action::TotpEnrolment(enrolment) => {
                 next.busy = false;
-                if let Some(setup) = next.totp_setup.as_mut() {
+                if let Panel::TotpSetup(setup) = &mut next.panel {
                     setup.enrolment = Some(enrolment);
                 }
             }
             Action::TotpConfirmed(codes) => {
                 next.busy = false;
                 next.notice = None;
-                if let Some(setup) = next.totp_setup.as_mut() {
+                if let Panel::TotpSetup(setup) = &mut next.panel {
                     setup.recovery_codes = codes;
                 }
                 if let Some(session) = next.session.as_mut() {
@@ -651,21 +635,23 @@ impl Reducible for State {
                 }
             }
             Action::TotpSetupDone => {
-                let first_login = next
-                    .totp_setup
-                    .as_ref()
-                    .is_some_and(|s| s.registration.is_some());
-                if first_login && next.credentials.is_some() {
+                let first_login = match &next.panel {
+                    Panel::TotpSetup(setup) => setup.first_login.clone(),
+                    _ => None,
+                };
+                match first_login {
                     // The confirming code is spent: log in with the next one.
-                    next.totp_setup = None;
-                    next.panel = Panel::Otp;
-                    next.notice = Some(Notice::info(Text::OtpAfterSetup));
-                } else if first_login {
-                    next.show_login();
-                    next.notice = Some(Notice::info(Text::TotpOnLogIn));
-                } else {
-                    next.show_start();
-                    next.notice = Some(Notice::info(Text::TotpOnNotice));
+                    Some(first) => {
+                        next.panel = Panel::Otp {
+                            credentials: first.credentials,
+                            force: None,
+                        };
+                        next.notice = Some(Notice::info(Text::OtpAfterSetup));
+                    }
+                    None => {
+                        next.show_start();
+                        next.notice = Some(Notice::info(Text::TotpOnNotice));
+                    }
                 }
             }
             Action::ShowTotpOff => {
@@ -687,7 +673,7 @@ impl Reducible for State {
                 next.notice = None;
             }
             Action::SessionEnded(notice) => {
-                next.show_login();
+                next.show(Panel::Login);
                 next.session = None;
                 next.notice = notice;
             }
@@ -704,6 +690,7 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::LoginRefusal;
 
     fn creds() -> Credentials {
         Credentials {
@@ -716,7 +703,7 @@ mod tests {
         (*Rc::new(state).reduce(action)).clone()
     }
 
-    fn answered(state: State, outcome: LoginOutcome) -> State {
+    fn answered(state: State, outcome: NotLoggedIn) -> State {
         reduce(
             state,
             Action::Answered {
@@ -728,59 +715,73 @@ mod tests {
         )
     }
 
+    /// The login form of an endpoint nobody pinned.
     fn login_panel() -> State {
         State {
             panel: Panel::Login,
+            policy: Policy::Unpinned,
             ..State::default()
         }
     }
 
-    fn session(credential: Credential) -> Session {
-        Session {
-            credential,
-            account: AccountInfo {
+    fn session(access: Access) -> Session {
+        Session::new(
+            access,
+            AccountInfo {
                 access_key: "AK".into(),
                 role: "user".into(),
                 status: "active".into(),
             },
-            expires_ms: Some(5.0),
-            summary: None,
-            totp_enabled: None,
+            Some(5.0),
+        )
+    }
+
+    fn otp_step(force: Option<ForcedLogin>) -> Panel {
+        Panel::Otp {
+            credentials: creds(),
+            force,
         }
     }
 
     #[test]
     fn each_login_answer_leads_to_its_panel() {
-        let otp = answered(login_panel(), LoginOutcome::OtpRequired);
-        assert_eq!(otp.panel, Panel::Otp);
-        assert_eq!(otp.credentials, Some(creds()), "kept for the code step");
-
-        let wrong_code = answered(otp.clone(), LoginOutcome::OtpInvalid);
-        assert_eq!(wrong_code.panel, Panel::Otp);
-        assert_eq!(wrong_code.notice, Some(Notice::error(Text::OtpInvalid)));
-
-        let locked = answered(login_panel(), LoginOutcome::Locked(Some(1199)));
-        assert_eq!(locked.panel, Panel::Locked);
-        assert_eq!(locked.locked_until_ms, Some(1_000_000.0 + 1_199_000.0));
-        assert_eq!(locked.credentials, None, "the password is not kept");
-
-        let conflict = answered(login_panel(), LoginOutcome::Conflict(Vec::new()));
-        assert_eq!(conflict.panel, Panel::Conflict);
-        assert_eq!(conflict.credentials, Some(creds()));
-
-        let setup = answered(login_panel(), LoginOutcome::TotpRegistration("tok".into()));
-        assert_eq!(setup.panel, Panel::TotpSetup);
+        let otp = answered(login_panel(), NotLoggedIn::OtpRequired);
         assert_eq!(
-            setup.totp_setup.unwrap().registration.as_deref(),
-            Some("tok")
+            otp.panel,
+            otp_step(None),
+            "the password kept for the code step"
         );
 
-        let refused = answered(otp, LoginOutcome::Refused(Refusal::Mismatch));
+        let wrong_code = answered(otp.clone(), NotLoggedIn::OtpInvalid);
+        assert_eq!(wrong_code.panel, otp_step(None));
+        assert_eq!(wrong_code.notice, Some(Notice::error(Text::OtpInvalid)));
+
+        let locked = answered(login_panel(), NotLoggedIn::Locked(Some(1199)));
+        assert_eq!(
+            locked.panel,
+            Panel::Locked {
+                until_ms: Some(1_000_000.0 + 1_199_000.0)
+            }
+        );
+        assert_eq!(locked.kept_credentials(), None, "the password is not kept");
+
+        let conflict = answered(login_panel(), NotLoggedIn::Conflict(Vec::new()));
+        assert!(matches!(conflict.panel, Panel::Conflict(_)));
+        assert_eq!(conflict.kept_credentials(), Some(&creds()));
+
+        let setup = answered(login_panel(), NotLoggedIn::TotpRegistration("tok".into()));
+        let Panel::TotpSetup(totp) = &setup.panel else {
+            panic!("{:?}", setup.panel);
+        };
+        assert_eq!(totp.registration(), Some("tok"));
+        assert_eq!(setup.kept_credentials(), Some(&creds()));
+
+        let refused = answered(otp, NotLoggedIn::Refused(LoginRefusal::Mismatch));
         assert_eq!(refused.panel, Panel::Login);
         assert_eq!(refused.notice, Some(Notice::error(Text::ErrorMismatch)));
-        assert_eq!(refused.credentials, None);
+        assert_eq!(refused.kept_credentials(), None);
 
-        let limited = answered(login_panel(), LoginOutcome::RateLimited(Some(30)));
+        let limited = answered(login_panel(), NotLoggedIn::RateLimited(Some(30)));
         assert_eq!(limited.panel, Panel::Login);
         assert_eq!(
             limited.notice,
@@ -790,28 +791,55 @@ mod tests {
 
     #[test]
     fn ending_another_session_after_a_code_asks_for_a_fresh_one() {
+        let listed = |id: &str, current: bool| SessionSummary {
+            id: id.into(),
+            created_at: "2026-11-22T08:00:00Z".into(),
+            last_seen_at: "2026-11-22T08:00:00Z".into(),
+            expires_at: "2026-11-22T09:00:00Z".into(),
+            ip: None,
+            user_agent: None,
+            current,
+        };
         let conflict = reduce(
             login_panel(),
             Action::Answered {
                 credentials: creds(),
                 code_sent: true,
-                outcome: Ok(LoginOutcome::Conflict(Vec::new())),
+                outcome: Ok(NotLoggedIn::Conflict(vec![
+                    listed("here", true),
+                    listed("a", false),
+                    listed("b", false),
+                ])),
                 now_ms: 0.0,
             },
         );
-        assert!(conflict.code_sent);
-        let fresh = reduce(conflict, Action::ForceWithFreshCode);
-        assert_eq!(fresh.panel, Panel::Otp);
-        assert!(fresh.force_pending);
-        assert_eq!(fresh.credentials, Some(creds()));
+        let Panel::Conflict(shown) = &conflict.panel else {
+            panic!("{:?}", conflict.panel);
+        };
+        assert!(shown.code_sent);
+        assert_eq!(shown.pick.as_deref(), Some("a"), "the first other one");
+        let picked = reduce(conflict, Action::PickSession("b".into()));
+        let fresh = reduce(picked, Action::ForceWithFreshCode);
+        let forced = Some(ForcedLogin {
+            end_session: Some("b".into()),
+        });
+        assert_eq!(fresh.panel, otp_step(forced.clone()));
+        assert_eq!(fresh.notice, Some(Notice::info(Text::OtpFreshCode)));
+        // A wrong code keeps the forced login for the next one.
+        let wrong = answered(fresh.clone(), NotLoggedIn::OtpInvalid);
+        assert_eq!(wrong.panel, otp_step(forced));
         let back = reduce(fresh, Action::BackToLogin);
-        assert!(!back.force_pending);
-        assert_eq!(back.credentials, None);
+        assert_eq!(back.panel, Panel::Login);
+        assert_eq!(back.kept_credentials(), None);
     }
 
     #[test]
     fn first_login_two_factor_setup_ends_at_the_code_step() {
-        let setup = answered(login_panel(), LoginOutcome::TotpRegistration("tok".into()));
+        let setup_of = |state: &State| match &state.panel {
+            Panel::TotpSetup(setup) => setup.clone(),
+            other => panic!("{other:?}"),
+        };
+        let setup = answered(login_panel(), NotLoggedIn::TotpRegistration("tok".into()));
         let enrolled = reduce(
             setup,
             Action::TotpEnrolment(Enrolment {
@@ -819,25 +847,15 @@ mod tests {
                 uri: "otpauth://totp/x".into(),
             }),
         );
-        assert!(enrolled.totp_setup.as_ref().unwrap().enrolment.is_some());
+        assert!(setup_of(&enrolled).enrolment.is_some());
         let confirmed = reduce(
             enrolled,
             Action::TotpConfirmed(vec!["A".into(), "B".into()]),
         );
-        assert_eq!(confirmed.panel, Panel::TotpSetup);
-        assert_eq!(
-            confirmed.totp_setup.as_ref().unwrap().recovery_codes.len(),
-            2
-        );
+        assert_eq!(setup_of(&confirmed).recovery_codes.len(), 2);
         let done = reduce(confirmed, Action::TotpSetupDone);
-        assert_eq!(done.panel, Panel::Otp);
-        assert_eq!(
-            done.credentials,
-            Some(creds()),
-            "log in with the kept password"
-        );
+        assert_eq!(done.panel, otp_step(None), "log in with the kept password");
         assert_eq!(done.notice, Some(Notice::info(Text::OtpAfterSetup)));
-        assert!(done.totp_setup.is_none());
     }
 
     #[test]
@@ -845,12 +863,12 @@ mod tests {
         let mut state = reduce(
             login_panel(),
             Action::LoggedIn {
-                session: session(Credential::Session("s".into())),
+                session: session(Access::Session("s".into())),
                 username: None,
             },
         );
         state = reduce(state, Action::StartTotpSetup);
-        assert_eq!(state.panel, Panel::TotpSetup);
+        assert_eq!(state.panel, Panel::TotpSetup(TotpSetup::default()));
         state = reduce(state, Action::TotpConfirmed(vec!["A".into()]));
         assert_eq!(state.session.as_ref().unwrap().totp_enabled, Some(true));
         state = reduce(state, Action::TotpSetupDone);
@@ -879,10 +897,7 @@ mod tests {
             Some(Notice::error_with(Text::ErrorUnreachable, DEFAULT_ENDPOINT))
         );
         assert!(!state.busy);
-        assert_eq!(
-            net_notice(NetError::Offline, "x"),
-            Notice::error(Text::ErrorOffline)
-        );
+        assert_eq!(state.panel, Panel::Login, "the form stays, to try again");
     }
 
     #[test]
@@ -923,10 +938,11 @@ mod tests {
     #[test]
     fn a_pinned_endpoint_does_not_change() {
         let state = State {
-            pinned: true,
+            build_pin: Some("https://pinned".into()),
             endpoint: "https://pinned".into(),
             ..login_panel()
         };
+        assert!(state.pinned());
         let state = reduce(state, Action::EndpointChanged("http://other".into()));
         assert_eq!(state.endpoint, "https://pinned");
     }
@@ -940,18 +956,18 @@ mod tests {
         };
         // No policy: locked while unknown, then free.
         let state = reduce(State::default(), Action::Loaded(loaded(None)));
-        assert!(state.pinned);
+        assert!(state.pinned());
         let state = reduce(state, Action::PolicyPin(None));
-        assert!(!state.pinned);
+        assert!(!state.pinned());
         assert_eq!(state.endpoint, "http://stored");
 
         // A policy answering after the form: the pinned endpoint's form.
         let state = reduce(State::default(), Action::Loaded(loaded(None)));
         let state = reduce(state, Action::PolicyPin(Some("https://policy".into())));
-        assert!(state.pinned);
+        assert!(state.pinned());
         assert_eq!(
-            (state.endpoint.as_str(), state.panel),
-            ("https://policy", Panel::Login)
+            (state.endpoint.as_str(), &state.panel),
+            ("https://policy", &Panel::Login)
         );
 
         // A policy answering first still wins, over the build's pin too.
@@ -968,7 +984,7 @@ mod tests {
             Action::Loaded(loaded(Some("https://build"))),
         );
         let state = reduce(state, Action::PolicyPin(None));
-        assert!(state.pinned);
+        assert!(state.pinned());
     }
 
     #[test]
@@ -976,7 +992,7 @@ mod tests {
         let state = reduce(
             login_panel(),
             Action::LoggedIn {
-                session: session(Credential::Session("tok".into())),
+                session: session(Access::Session("tok".into())),
                 username: Some("alice".into()),
             },
         );
@@ -1003,13 +1019,11 @@ mod tests {
     fn signup_leads_to_mail_or_to_the_form() {
         let signup = reduce(login_panel(), Action::ShowSignup);
         assert_eq!(signup.panel, Panel::Signup);
-        let sent = reduce(
-            signup.clone(),
-            Action::MailSent(MailSent::Verification {
-                email: "a@example.com".into(),
-            }),
-        );
-        assert_eq!(sent.panel, Panel::MailSent);
+        let mail = MailSent::Verification {
+            email: "a@example.com".into(),
+        };
+        let sent = reduce(signup.clone(), Action::MailSent(mail.clone()));
+        assert_eq!(sent.panel, Panel::MailSent(mail));
         let created = reduce(
             signup,
             Action::SignedUp {
@@ -1033,7 +1047,7 @@ mod tests {
             reduce(State::default(), Action::Loaded(loaded(None))).panel,
             Panel::Signup
         );
-        let logged_in = Some(session(Credential::Session("s".into())));
+        let logged_in = Some(session(Access::Session("s".into())));
         assert_eq!(
             reduce(State::default(), Action::Loaded(loaded(logged_in))).panel,
             Panel::Start
@@ -1043,12 +1057,15 @@ mod tests {
     #[test]
     fn secrets_never_print() {
         assert!(!format!("{:?}", creds()).contains("S3cret"));
-        let keypair = Credential::Keypair {
+        let keypair = Access::Keypair {
             secret_key: "SECRETKEY".into(),
         };
         assert!(!format!("{keypair:?}").contains("SECRETKEY"));
         let setup = TotpSetup {
-            registration: Some("REGTOKEN".into()),
+            first_login: Some(FirstLogin {
+                token: "REGTOKEN".into(),
+                credentials: creds(),
+            }),
             enrolment: Some(Enrolment {
                 key: "BASE32KEY".into(),
                 uri: "otpauth://x".into(),
@@ -1061,5 +1078,7 @@ mod tests {
                 && !printed.contains("BASE32KEY")
                 && !printed.contains("RECOVERY")
         );
+        let panel = format!("{:?}", Panel::TotpSetup(setup));
+        assert!(!panel.contains("REGTOKEN") && !panel.contains("S3cret"));
     }
 }

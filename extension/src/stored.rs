@@ -1,6 +1,25 @@
 //! Every key the extension keeps in `chrome.storage`, in one place: the
 //! popup, the service worker and the options page read the same entries, and
 //! the options page lists them for the user.
+//!
+//! Values are stored as native objects (strings, numbers, arrays, objects),
+//! so the options page and DevTools show them as they are. Earlier builds
+//! stored JSON text instead: [`decode`] reads both forms, and
+//! [`upgrade`] gives the native form of an old entry, which the service
+//! worker writes back once when it starts.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::profiles::Profile;
+use crate::timer::Timer;
+
+/// The endpoint a fresh popup points at (no [`ENDPOINT_KEY`] yet): a
+/// companion on this machine.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8090";
 
 /// `storage.local`: the endpoint the popup is on.
 pub const ENDPOINT_KEY: &str = "endpoint";
@@ -37,6 +56,70 @@ pub fn keypair_key(endpoint: &str) -> String {
 
 pub fn timer_key(endpoint: &str) -> String {
     format!("{TIMER_PREFIX}{endpoint}")
+}
+
+/// API keys in use for an endpoint (`storage.session` only, never `local`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKeypair {
+    pub access_key: String,
+    pub secret_key: String,
+    pub role: String,
+}
+
+impl fmt::Debug for StoredKeypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKeypair")
+            .field("access_key", &self.access_key)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a stored value was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// As a native object: this version.
+    Native,
+    /// As JSON text: earlier builds.
+    JsonText,
+}
+
+/// Reads a stored value in either form. A stored text that parses as JSON of
+/// the type asked for is the old form; no text kept natively here (an
+/// endpoint, a session id, a language tag, a sidebar width) is itself a JSON
+/// text, so the two cannot be confused.
+pub fn decode<T: DeserializeOwned>(stored: Value) -> Option<(T, Form)> {
+    if let Value::String(text) = &stored
+        && let Ok(value) = serde_json::from_str::<T>(text)
+    {
+        return Some((value, Form::JsonText));
+    }
+    serde_json::from_value(stored)
+        .ok()
+        .map(|value| (value, Form::Native))
+}
+
+/// The native form of an entry an earlier version stored as JSON text, to
+/// write back in its place; `None` when there is nothing to rewrite (already
+/// native, unreadable, or a key this version does not know).
+pub fn upgrade(key: &str, stored: &Value) -> Option<Value> {
+    fn native<T: DeserializeOwned + Serialize>(stored: &Value) -> Option<Value> {
+        match decode::<T>(stored.clone())? {
+            (value, Form::JsonText) => serde_json::to_value(value).ok(),
+            (_, Form::Native) => None,
+        }
+    }
+    match describe(key).0 {
+        Entry::Endpoint | Entry::Language | Entry::Sidebar | Entry::Session => {
+            native::<String>(stored)
+        }
+        Entry::Profiles => native::<Vec<Profile>>(stored),
+        Entry::WarnMinutes => native::<u32>(stored),
+        Entry::WebuiOrigins => native::<Vec<String>>(stored),
+        Entry::Keypair => native::<StoredKeypair>(stored),
+        Entry::Timer => native::<Timer>(stored),
+        Entry::Other => None,
+    }
 }
 
 /// What one stored entry is, for the list in the options page.
@@ -87,6 +170,8 @@ pub fn describe(key: &str) -> (Entry, Option<&str>) {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -110,5 +195,77 @@ mod tests {
         );
         assert_eq!(describe(PROFILES_KEY), (Entry::Profiles, None));
         assert_eq!(describe("something-else"), (Entry::Other, None));
+    }
+
+    #[test]
+    fn both_forms_read_back() {
+        let endpoint = "http://127.0.0.1:8090";
+        assert_eq!(
+            decode::<String>(json!(endpoint)),
+            Some((endpoint.to_owned(), Form::Native))
+        );
+        assert_eq!(
+            decode::<String>(json!(format!("\"{endpoint}\""))),
+            Some((endpoint.to_owned(), Form::JsonText))
+        );
+        assert_eq!(decode::<u32>(json!(7)), Some((7, Form::Native)));
+        assert_eq!(decode::<u32>(json!("7")), Some((7, Form::JsonText)));
+        assert_eq!(decode::<u32>(json!("seven")), None);
+        assert_eq!(decode::<String>(json!(null)), None);
+    }
+
+    #[test]
+    fn the_old_json_text_is_rewritten_once_as_native_values() {
+        let old = [
+            (ENDPOINT_KEY, json!("\"http://a\""), json!("http://a")),
+            (LANGUAGE_KEY, json!("\"ko\""), json!("ko")),
+            (WARN_KEY, json!("12"), json!(12)),
+            (
+                PROFILES_KEY,
+                json!("[{\"endpoint\":\"http://a\",\"username\":\"alice\",\"mode\":\"api\"}]"),
+                json!([{"endpoint": "http://a", "username": "alice", "mode": "api"}]),
+            ),
+            (
+                WEBUI_ORIGINS_KEY,
+                json!("[\"https://ai.example.com\"]"),
+                json!(["https://ai.example.com"]),
+            ),
+            (
+                "sidebar:https://ai.example.com",
+                json!("\"narrow\""),
+                json!("narrow"),
+            ),
+            ("session:http://a", json!("\"tok\""), json!("tok")),
+            (
+                "keypair:http://a",
+                json!("{\"access_key\":\"AK\",\"secret_key\":\"SK\",\"role\":\"user\"}"),
+                json!({"access_key": "AK", "secret_key": "SK", "role": "user"}),
+            ),
+            (
+                "timer:http://a",
+                json!("{\"expires_ms\":1000.0,\"warned_for\":null}"),
+                json!({"expires_ms": 1000.0, "warned_for": null}),
+            ),
+        ];
+        for (key, stored, native) in old {
+            let upgraded = upgrade(key, &stored);
+            assert_eq!(upgraded.as_ref(), Some(&native), "{key}");
+            // Written back, it reads the same and is not rewritten again.
+            assert_eq!(upgrade(key, &native), None, "{key} twice");
+        }
+        // The new form, unknown keys and unreadable values stay as they are.
+        assert_eq!(upgrade(ENDPOINT_KEY, &json!("http://a")), None);
+        assert_eq!(upgrade("something-else", &json!("\"x\"")), None);
+        assert_eq!(upgrade(WARN_KEY, &json!("soon")), None);
+    }
+
+    #[test]
+    fn keypairs_never_print_their_secret() {
+        let keypair = StoredKeypair {
+            access_key: "AK".into(),
+            secret_key: "SECRETKEY".into(),
+            role: "user".into(),
+        };
+        assert!(!format!("{keypair:?}").contains("SECRETKEY"));
     }
 }

@@ -190,7 +190,6 @@ texts! {
     TotpOffNotice => "totpOffNotice",
     TotpOffText => "totpOffText",
     TotpOffTitle => "totpOffTitle",
-    TotpOnLogIn => "totpOnLogIn",
     TotpOnNotice => "totpOnNotice",
     TotpQrLabel => "totpQrLabel",
     TotpRequiredText => "totpRequiredText",

@@ -13,7 +13,8 @@ import init, {
 
 const ready = init();
 
-// Messages the worker answers; the offscreen page's are left to it.
+// Messages the worker answers (the Rust WorkerMessage enum, held to this
+// list by a test); the offscreen page's are left to it.
 const WORKER_MESSAGES = new Set(['session-changed', 'clear-clipboard', 'settings-changed', 'clear-all']);
 
 function run(task) {
@@ -29,6 +30,6 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (sender.id !== chrome.runtime.id || !WORKER_MESSAGES.has(message?.type)) {
     return false;
   }
-  run(() => worker_message(message.type)).then(reply, () => reply(false));
+  run(() => worker_message(message)).then(reply, () => reply(false));
   return true;
 });

@@ -83,7 +83,7 @@
   }
 
   function remember(current) {
-    if (current) chrome.storage.local.set({ [STORAGE_KEY]: JSON.stringify(current) });
+    if (current) chrome.storage.local.set({ [STORAGE_KEY]: current });
     return current;
   }
 
@@ -127,12 +127,9 @@
     if (!element || applied.has(element)) return;
     applied.add(element);
     const stored = (await chrome.storage.local.get(STORAGE_KEY))[STORAGE_KEY];
-    let wanted = null;
-    try {
-      wanted = stored ? JSON.parse(stored) : null;
-    } catch {
-      return;
-    }
+    // Stored as is; earlier builds stored JSON text ('"narrow"'), which the
+    // service worker rewrites once, but may not have yet.
+    const wanted = stored === '"narrow"' || stored === '"wide"' ? JSON.parse(stored) : stored;
     if ((wanted === 'narrow' || wanted === 'wide') && state() && state() !== wanted) {
       await toggle();
     }

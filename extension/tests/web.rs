@@ -5,6 +5,10 @@
 #![cfg(target_arch = "wasm32")]
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the tests mount the popup into the test page's own document"
+)]
 
 use baigate_extension::app::App;
 use baigate_extension::components::{PasswordField, PasswordFieldProps};

@@ -2,19 +2,22 @@
 //! addresses for the sidebar toggle, the shortcut, and what the extension
 //! stores, with a button to clear it all.
 //!
-//! Every change is saved at once and the service worker is told, so the
-//! badge, the alarms and the content script follow without a restart.
+//! Built like the popup: a reducer (`state`) holds what the page shows,
+//! effects (`actions`) save each change at once, tell the service worker,
+//! and report back; the sections read the state from context. The list of
+//! stored entries follows storage as it changes (`listing`). Like the popup,
+//! this crate reaches the browser only through `baigate_extension::platform`.
 
-use baigate_extension::components::NoticeView;
+pub mod actions;
+pub mod listing;
+pub mod state;
+
+use baigate_extension::components::{NoticeView, input_value};
+use baigate_extension::notice::Notice;
 use baigate_extension::platform::i18n::{self, LANGUAGES};
-use baigate_extension::platform::storage::{self, Area};
-use baigate_extension::platform::{commands, permissions, runtime, tabs};
+use baigate_extension::platform::{permissions, storage, tabs};
 use baigate_extension::profiles::{Mode, Profile};
 use baigate_extension::protocol::{self, access_pattern};
-use baigate_extension::state::Notice;
-use baigate_extension::stored::{
-    self, ENDPOINT_KEY, Entry, LANGUAGE_KEY, PROFILES_KEY, WARN_KEY, WEBUI_ORIGINS_KEY,
-};
 use baigate_extension::text::{Text, t, tf};
 use baigate_extension::timer::{self, WARN_MINUTES_RANGE};
 use wasm_bindgen::prelude::*;
@@ -22,37 +25,12 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-/// The toolbar command's name in the manifest.
-const SIDEBAR_COMMAND: &str = "toggle-sidebar";
+use crate::actions::Handle;
+use crate::listing::StoredLine;
+use crate::state::{Action, OptionsState};
+
 /// Where the browser lets the user change extension shortcuts.
 const SHORTCUTS_PAGE: &str = "chrome://extensions/shortcuts";
-
-/// Everything the page shows, read from storage.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct Settings {
-    language: Option<String>,
-    warn_minutes: u32,
-    profiles: Vec<Profile>,
-    webui_origins: Vec<String>,
-    shortcut: Option<String>,
-    /// One line per stored entry.
-    stored: Vec<String>,
-}
-
-async fn read_settings() -> Settings {
-    Settings {
-        language: storage::get(Area::Local, LANGUAGE_KEY).await,
-        warn_minutes: timer::warn_minutes(storage::get(Area::Local, WARN_KEY).await),
-        profiles: storage::get(Area::Local, PROFILES_KEY)
-            .await
-            .unwrap_or_default(),
-        webui_origins: storage::get(Area::Local, WEBUI_ORIGINS_KEY)
-            .await
-            .unwrap_or_default(),
-        shortcut: commands::shortcut(SIDEBAR_COMMAND).await,
-        stored: stored_lines().await,
-    }
-}
 
 fn language_name(tag: Option<&str>) -> String {
     t(match tag {
@@ -63,137 +41,72 @@ fn language_name(tag: Option<&str>) -> String {
     })
 }
 
-/// A plain sentence for each stored entry, local ones first.
-async fn stored_lines() -> Vec<String> {
-    let mut lines = Vec::new();
-    for area in [Area::Local, Area::Session] {
-        let mut keys = storage::keys(area).await;
-        keys.sort();
-        for key in keys {
-            let (entry, about) = stored::describe(&key);
-            let about = about.unwrap_or_default();
-            let line = match entry {
-                Entry::Endpoint => {
-                    let endpoint: String = storage::get(area, &key).await.unwrap_or_default();
-                    tf(Text::StoredEndpoint, &[&endpoint])
-                }
-                Entry::Profiles => {
-                    let profiles: Vec<Profile> = storage::get(area, &key).await.unwrap_or_default();
-                    tf(Text::StoredProfiles, &[&profiles.len().to_string()])
-                }
-                Entry::Language => {
-                    let tag: Option<String> = storage::get(area, &key).await;
-                    tf(Text::StoredLanguage, &[&language_name(tag.as_deref())])
-                }
-                Entry::WarnMinutes => {
-                    let minutes = timer::warn_minutes(storage::get(area, &key).await);
-                    tf(Text::StoredWarn, &[&minutes.to_string()])
-                }
-                Entry::WebuiOrigins => {
-                    let origins: Vec<String> = storage::get(area, &key).await.unwrap_or_default();
-                    tf(Text::StoredWebui, &[&origins.len().to_string()])
-                }
-                Entry::Sidebar => tf(Text::StoredSidebar, &[about]),
-                Entry::Session => tf(Text::StoredSession, &[about]),
-                Entry::Keypair => tf(Text::StoredKeypair, &[about]),
-                Entry::Timer => tf(Text::StoredTimer, &[about]),
-                Entry::Other => tf(Text::StoredOther, &[&key]),
-            };
-            lines.push(line);
-        }
+/// A plain sentence for a stored entry.
+fn line_text(line: &StoredLine) -> String {
+    match line {
+        StoredLine::Endpoint(endpoint) => tf(Text::StoredEndpoint, &[endpoint]),
+        StoredLine::Profiles(count) => tf(Text::StoredProfiles, &[&count.to_string()]),
+        StoredLine::Language(tag) => tf(Text::StoredLanguage, &[&language_name(tag.as_deref())]),
+        StoredLine::WarnMinutes(minutes) => tf(Text::StoredWarn, &[&minutes.to_string()]),
+        StoredLine::WebuiOrigins(count) => tf(Text::StoredWebui, &[&count.to_string()]),
+        StoredLine::Sidebar(origin) => tf(Text::StoredSidebar, &[origin]),
+        StoredLine::Session(endpoint) => tf(Text::StoredSession, &[endpoint]),
+        StoredLine::Keypair(endpoint) => tf(Text::StoredKeypair, &[endpoint]),
+        StoredLine::Timer(endpoint) => tf(Text::StoredTimer, &[endpoint]),
+        StoredLine::Other(key) => tf(Text::StoredOther, &[key]),
     }
-    lines
-}
-
-/// Sets the page's `lang` and title for the language in use.
-fn label_page() {
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        if let Some(root) = document.document_element() {
-            let _ = root.set_attribute("lang", &i18n::ui_language());
-        }
-        document.set_title(&t(Text::OptionsTitle));
-    }
-}
-
-/// Tells the service worker the settings changed (badge, alarms, content
-/// script registration follow).
-async fn settings_changed() {
-    runtime::tell_worker("settings-changed").await;
 }
 
 #[component]
 fn Options() -> Html {
-    let settings = use_state(|| None::<Settings>);
-    let notice = use_state(|| None::<Notice>);
-    // Re-reads storage after each change.
-    let reload = {
-        let settings = settings.clone();
-        Callback::from(move |()| {
-            let settings = settings.clone();
-            spawn_local(async move { settings.set(Some(read_settings().await)) });
-        })
-    };
+    let state = use_reducer(OptionsState::default);
     {
-        let reload = reload.clone();
-        use_effect_with((), move |()| reload.emit(()));
+        let state = state.clone();
+        use_effect_with((), move |()| {
+            spawn_local(actions::load(state.clone()));
+            spawn_local(actions::list_stored(state.clone()));
+            // The stored list follows every change, whoever makes it.
+            let listener =
+                storage::on_change(move || spawn_local(actions::list_stored(state.clone())));
+            move || drop(listener)
+        });
     }
-    let say = {
-        let notice = notice.clone();
-        Callback::from(move |n: Notice| notice.set(Some(n)))
-    };
-    let Some(current) = (*settings).clone() else {
+    let Some(settings) = state.settings.clone() else {
         return html! { <main class="options"><p class="loading">{ t(Text::Busy) }</p></main> };
     };
     html! {
-        <main class="options">
-            <h1>{ t(Text::OptionsTitle) }</h1>
-            <NoticeView notice={(*notice).clone()} />
-            <LanguageSection language={current.language.clone()} reload={reload.clone()} say={say.clone()} />
-            <WarningSection minutes={current.warn_minutes} reload={reload.clone()} say={say.clone()} />
-            <ProfilesSection profiles={current.profiles.clone()} reload={reload.clone()} say={say.clone()} />
-            <WebuiSection origins={current.webui_origins.clone()} reload={reload.clone()} say={say.clone()} />
-            <ShortcutSection shortcut={current.shortcut.clone()} />
-            <StoredSection lines={current.stored.clone()} reload={reload} say={say} />
-        </main>
+        <ContextProvider<Handle> context={state.clone()}>
+            <main class="options">
+                <h1>{ t(Text::OptionsTitle) }</h1>
+                <NoticeView notice={state.notice.clone()} />
+                <LanguageSection language={settings.language.clone()} />
+                <WarningSection minutes={settings.warn_minutes} />
+                <ProfilesSection profiles={settings.profiles.clone()} />
+                <WebuiSection origins={settings.webui_origins.clone()} />
+                <ShortcutSection shortcut={settings.shortcut.clone()} />
+                <StoredSection lines={state.stored.clone()} />
+            </main>
+        </ContextProvider<Handle>>
     }
 }
 
 #[derive(Properties, PartialEq)]
 struct LanguageProps {
     language: Option<String>,
-    reload: Callback<()>,
-    say: Callback<Notice>,
 }
 
 #[component]
 fn LanguageSection(props: &LanguageProps) -> Html {
-    let onchange = {
-        let reload = props.reload.clone();
-        let say = props.say.clone();
-        Callback::from(move |event: Event| {
-            let Some(select) = event.target_dyn_into::<HtmlSelectElement>() else {
-                return;
-            };
-            let tag = Some(select.value()).filter(|v| LANGUAGES.contains(&v.as_str()));
-            let reload = reload.clone();
-            let say = say.clone();
-            spawn_local(async move {
-                match &tag {
-                    Some(tag) => storage::set(Area::Local, LANGUAGE_KEY, tag).await,
-                    None => {
-                        storage::remove(Area::Local, LANGUAGE_KEY).await;
-                        true
-                    }
-                };
-                // Applied here at once; the popup reads it when it opens.
-                i18n::choose(tag.as_deref()).await;
-                label_page();
-                settings_changed().await;
-                say.emit(Notice::info(Text::OptionsSaved));
-                reload.emit(());
-            });
-        })
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
     };
+    let onchange = Callback::from(move |event: Event| {
+        let Some(select) = event.target_dyn_into::<HtmlSelectElement>() else {
+            return;
+        };
+        let tag = Some(select.value()).filter(|v| LANGUAGES.contains(&v.as_str()));
+        spawn_local(actions::choose_language(state.clone(), tag));
+    });
     let chosen = props.language.clone().unwrap_or_default();
     let option = |value: &str, tag: Option<&str>| {
         html! {
@@ -215,39 +128,29 @@ fn LanguageSection(props: &LanguageProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct WarningProps {
     minutes: u32,
-    reload: Callback<()>,
-    say: Callback<Notice>,
 }
 
 #[component]
 fn WarningSection(props: &WarningProps) -> Html {
-    let (low, high) = WARN_MINUTES_RANGE;
-    let onchange = {
-        let reload = props.reload.clone();
-        let say = props.say.clone();
-        Callback::from(move |event: Event| {
-            let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
-                return;
-            };
-            let Ok(minutes) = input.value().trim().parse::<u32>() else {
-                say.emit(Notice::error_with(
-                    Text::ErrorFieldInvalid,
-                    t(Text::OptionsWarningLabel),
-                ));
-                return;
-            };
-            let minutes = timer::warn_minutes(Some(minutes));
-            input.set_value(&minutes.to_string());
-            let reload = reload.clone();
-            let say = say.clone();
-            spawn_local(async move {
-                storage::set(Area::Local, WARN_KEY, &minutes).await;
-                settings_changed().await;
-                say.emit(Notice::info(Text::OptionsSaved));
-                reload.emit(());
-            });
-        })
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
     };
+    let (low, high) = WARN_MINUTES_RANGE;
+    let onchange = Callback::from(move |event: Event| {
+        let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
+            return;
+        };
+        let Ok(minutes) = input.value().trim().parse::<u32>() else {
+            state.dispatch(Action::Notice(Notice::error_with(
+                Text::ErrorFieldInvalid,
+                t(Text::OptionsWarningLabel),
+            )));
+            return;
+        };
+        let minutes = timer::warn_minutes(Some(minutes));
+        input.set_value(&minutes.to_string());
+        spawn_local(actions::set_warning(state.clone(), minutes));
+    });
     html! {
         <section aria-labelledby="warning-heading">
             <h2 id="warning-heading">{ t(Text::OptionsWarning) }</h2>
@@ -263,36 +166,12 @@ fn WarningSection(props: &WarningProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ProfilesProps {
     profiles: Vec<Profile>,
-    reload: Callback<()>,
-    say: Callback<Notice>,
-}
-
-/// Saves the profile list, and the endpoint in use if it was renamed or
-/// removed.
-async fn save_profiles(profiles: &[Profile], renamed: Option<(&str, Option<&str>)>) {
-    storage::set(Area::Local, PROFILES_KEY, &profiles).await;
-    if let Some((old, new)) = renamed {
-        let in_use: Option<String> = storage::get(Area::Local, ENDPOINT_KEY).await;
-        if in_use.as_deref() == Some(old) {
-            match new {
-                Some(new) => storage::set(Area::Local, ENDPOINT_KEY, &new).await,
-                None => {
-                    storage::remove(Area::Local, ENDPOINT_KEY).await;
-                    true
-                }
-            };
-        }
-    }
-    settings_changed().await;
 }
 
 #[component]
 fn ProfilesSection(props: &ProfilesProps) -> Html {
     let rows = props.profiles.iter().enumerate().map(|(index, profile)| {
-        html! {
-            <ProfileRow key={profile.endpoint.clone()} {index} profiles={props.profiles.clone()}
-                reload={props.reload.clone()} say={props.say.clone()} />
-        }
+        html! { <ProfileRow key={profile.endpoint.clone()} {index} profile={profile.clone()} /> }
     });
     html! {
         <section aria-labelledby="profiles-heading">
@@ -309,46 +188,38 @@ fn ProfilesSection(props: &ProfilesProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct ProfileRowProps {
     index: usize,
-    profiles: Vec<Profile>,
-    reload: Callback<()>,
-    say: Callback<Notice>,
+    profile: Profile,
 }
 
+/// One profile's form: the fields are read when it is saved.
 #[component]
 fn ProfileRow(props: &ProfileRowProps) -> Html {
     let endpoint_field = use_node_ref();
     let username_field = use_node_ref();
     let mode_field = use_node_ref();
-    let Some(profile) = props.profiles.get(props.index).cloned() else {
+    let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
+    let profile = &props.profile;
     let onsubmit = {
         let (endpoint_field, username_field, mode_field) = (
             endpoint_field.clone(),
             username_field.clone(),
             mode_field.clone(),
         );
-        let profiles = props.profiles.clone();
-        let reload = props.reload.clone();
-        let say = props.say.clone();
+        let state = state.clone();
         let old = profile.endpoint.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
-            let raw = endpoint_field
-                .cast::<HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
-            let Some(endpoint) = protocol::normalize_endpoint(&raw) else {
-                say.emit(Notice::error_with(
+            let Some(endpoint) = protocol::normalize_endpoint(&input_value(&endpoint_field)) else {
+                state.dispatch(Action::Notice(Notice::error_with(
                     Text::ErrorFieldInvalid,
                     t(Text::FieldEndpoint),
-                ));
+                )));
                 return;
             };
-            let username = username_field
-                .cast::<HtmlInputElement>()
-                .map(|i| i.value().trim().to_owned())
-                .filter(|v| !v.is_empty());
+            let username =
+                Some(input_value(&username_field).trim().to_owned()).filter(|v| !v.is_empty());
             let mode = match mode_field
                 .cast::<HtmlSelectElement>()
                 .map(|s| s.value())
@@ -357,41 +228,19 @@ fn ProfileRow(props: &ProfileRowProps) -> Html {
                 Some("api") => Mode::Api,
                 _ => Mode::Session,
             };
-            let mut edited = profiles.clone();
-            // A renamed endpoint that matches another profile replaces it.
-            edited.retain(|p| p.endpoint != endpoint || p.endpoint == old);
-            if let Some(slot) = edited.iter_mut().find(|p| p.endpoint == old) {
-                *slot = Profile {
-                    endpoint: endpoint.clone(),
-                    username,
-                    mode,
-                };
-            }
-            let (old, reload, say) = (old.clone(), reload.clone(), say.clone());
-            spawn_local(async move {
-                save_profiles(&edited, Some((&old, Some(&endpoint)))).await;
-                say.emit(Notice::info(Text::OptionsSaved));
-                reload.emit(());
-            });
+            let edited = Profile {
+                endpoint,
+                username,
+                mode,
+            };
+            spawn_local(actions::edit_profile(state.clone(), old.clone(), edited));
         })
     };
     let onremove = {
-        let profiles = props.profiles.clone();
-        let reload = props.reload.clone();
-        let say = props.say.clone();
+        let state = state.clone();
         let endpoint = profile.endpoint.clone();
         Callback::from(move |_| {
-            let kept: Vec<Profile> = profiles
-                .iter()
-                .filter(|p| p.endpoint != endpoint)
-                .cloned()
-                .collect();
-            let (endpoint, reload, say) = (endpoint.clone(), reload.clone(), say.clone());
-            spawn_local(async move {
-                save_profiles(&kept, Some((&endpoint, None))).await;
-                say.emit(Notice::info_with(Text::OptionsRemoved, endpoint));
-                reload.emit(());
-            });
+            spawn_local(actions::remove_profile(state.clone(), endpoint.clone()))
         })
     };
     let id = |name: &str| format!("profile-{}-{name}", props.index);
@@ -421,69 +270,44 @@ fn ProfileRow(props: &ProfileRowProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct WebuiProps {
     origins: Vec<String>,
-    reload: Callback<()>,
-    say: Callback<Notice>,
 }
 
 #[component]
 fn WebuiSection(props: &WebuiProps) -> Html {
     let field = use_node_ref();
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
     let onsubmit = {
         let field = field.clone();
-        let origins = props.origins.clone();
-        let reload = props.reload.clone();
-        let say = props.say.clone();
+        let state = state.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let Some(input) = field.cast::<HtmlInputElement>() else {
                 return;
             };
             let Some(origin) = protocol::link_origin(&input.value()) else {
-                say.emit(Notice::error_with(
+                state.dispatch(Action::Notice(Notice::error_with(
                     Text::ErrorFieldInvalid,
                     t(Text::FieldWebuiAddress),
-                ));
+                )));
                 return;
             };
             // Asked for inside the click: the browser requires the gesture.
             let grant = permissions::request(access_pattern(&origin));
-            let mut added = origins.clone();
-            if !added.contains(&origin) {
-                added.push(origin.clone());
-            }
-            let (reload, say) = (reload.clone(), say.clone());
+            let state = state.clone();
             spawn_local(async move {
-                if !grant.granted().await {
-                    say.emit(Notice::error_with(Text::ErrorAccessDenied, origin));
-                    return;
+                if actions::add_origin(state, origin, grant).await {
+                    input.set_value("");
                 }
-                storage::set(Area::Local, WEBUI_ORIGINS_KEY, &added).await;
-                settings_changed().await;
-                input.set_value("");
-                say.emit(Notice::info(Text::OptionsSaved));
-                reload.emit(());
             });
         })
     };
     let rows = props.origins.iter().map(|origin| {
         let onclick = {
-            let origins = props.origins.clone();
+            let state = state.clone();
             let origin = origin.clone();
-            let reload = props.reload.clone();
-            let say = props.say.clone();
-            Callback::from(move |_| {
-                let kept: Vec<String> = origins.iter().filter(|o| **o != origin).cloned().collect();
-                let (origin, reload, say) = (origin.clone(), reload.clone(), say.clone());
-                spawn_local(async move {
-                    storage::set(Area::Local, WEBUI_ORIGINS_KEY, &kept).await;
-                    if let Some(pattern) = access_pattern(&origin) {
-                        permissions::give_up(&pattern).await;
-                    }
-                    settings_changed().await;
-                    say.emit(Notice::info_with(Text::OptionsRemoved, origin));
-                    reload.emit(());
-                });
-            })
+            Callback::from(move |_| spawn_local(actions::remove_origin(state.clone(), origin.clone())))
         };
         html! {
             <li class="origin" data-origin={origin.clone()}>
@@ -536,14 +360,15 @@ fn ShortcutSection(props: &ShortcutProps) -> Html {
 
 #[derive(Properties, PartialEq)]
 struct StoredProps {
-    lines: Vec<String>,
-    reload: Callback<()>,
-    say: Callback<Notice>,
+    lines: Vec<StoredLine>,
 }
 
 #[component]
 fn StoredSection(props: &StoredProps) -> Html {
     let confirming = use_state(|| false);
+    let Some(state) = use_context::<Handle>() else {
+        return html! {};
+    };
     let ask = {
         let confirming = confirming.clone();
         Callback::from(move |_| confirming.set(true))
@@ -554,18 +379,11 @@ fn StoredSection(props: &StoredProps) -> Html {
     };
     let clear = {
         let confirming = confirming.clone();
-        let reload = props.reload.clone();
-        let say = props.say.clone();
         Callback::from(move |_| {
-            let (confirming, reload, say) = (confirming.clone(), reload.clone(), say.clone());
+            let (state, confirming) = (state.clone(), confirming.clone());
             spawn_local(async move {
-                // The worker logs every session out before it wipes storage.
-                runtime::tell_worker("clear-all").await;
-                i18n::choose(None).await;
-                label_page();
+                actions::clear_all(state).await;
                 confirming.set(false);
-                say.emit(Notice::info(Text::OptionsCleared));
-                reload.emit(());
             });
         })
     };
@@ -576,7 +394,7 @@ fn StoredSection(props: &StoredProps) -> Html {
             if props.lines.is_empty() {
                 <p class="hint" data-stored-empty="true">{ t(Text::OptionsStoredEmpty) }</p>
             } else {
-                <ul class="stored">{ for props.lines.iter().map(|line| html! { <li>{ line.clone() }</li> }) }</ul>
+                <ul class="stored">{ for props.lines.iter().map(|line| html! { <li>{ line_text(line) }</li> }) }</ul>
             }
             if *confirming {
                 <div class="confirm" role="alertdialog" aria-labelledby="clear-question">
@@ -598,7 +416,7 @@ fn StoredSection(props: &StoredProps) -> Html {
 pub fn start_options() {
     spawn_local(async {
         i18n::load_choice().await;
-        label_page();
+        actions::label_page();
         if let Some(mount) = baigate_extension::page_root() {
             yew::Renderer::<Options>::with_root(mount).render();
         }

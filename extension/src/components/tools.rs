@@ -4,26 +4,9 @@
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::platform::js::text;
+use crate::messages::{ContentMessage, Sidebar, SidebarAnswer};
 use crate::platform::{runtime, tabs};
 use crate::text::{Text, t};
-
-/// The page's sidebar state as its content script reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sidebar {
-    Narrow,
-    Wide,
-}
-
-impl Sidebar {
-    fn from_answer(answer: &wasm_bindgen::JsValue) -> Option<Self> {
-        match text(answer, "state").as_deref() {
-            Some("narrow") => Some(Self::Narrow),
-            Some("wide") => Some(Self::Wide),
-            _ => None,
-        }
-    }
-}
 
 #[component]
 pub fn HeaderTools() -> Html {
@@ -34,8 +17,10 @@ pub fn HeaderTools() -> Html {
         let sidebar = sidebar.clone();
         use_effect_with((), move |()| {
             spawn_local(async move {
-                if let Some(answer) = tabs::tell_page("sidebar-state").await {
-                    sidebar.set(Sidebar::from_answer(&answer));
+                if let Some(answer) =
+                    tabs::ask_page::<SidebarAnswer>(ContentMessage::SidebarState).await
+                {
+                    sidebar.set(Some(answer.state));
                 }
             });
         });
@@ -46,8 +31,10 @@ pub fn HeaderTools() -> Html {
         Callback::from(move |_| {
             let (sidebar, toggled) = (sidebar.clone(), toggled.clone());
             spawn_local(async move {
-                if let Some(answer) = tabs::tell_page("toggle-sidebar").await {
-                    sidebar.set(Sidebar::from_answer(&answer));
+                if let Some(answer) =
+                    tabs::ask_page::<SidebarAnswer>(ContentMessage::ToggleSidebar).await
+                {
+                    sidebar.set(Some(answer.state));
                     toggled.set(true);
                 }
             });

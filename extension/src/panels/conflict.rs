@@ -5,10 +5,18 @@ use baigate_shared::sessions::SessionSummary;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::actions::{self, Handle, parse_time};
-use crate::components::{NoticeView, describe_client, format_time, use_escape, use_focus};
-use crate::state::Action;
+use crate::actions::{self, Handle};
+use crate::components::NoticeView;
+use crate::format::{describe_client, format_time};
+use crate::hooks::{use_escape, use_focus};
+use crate::platform::clock::parse_time;
+use crate::state::{Action, Conflict};
 use crate::text::{Text, t, tf};
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct ConflictProps {
+    pub conflict: Conflict,
+}
 
 fn session_label(session: &SessionSummary) -> String {
     let client = session
@@ -26,7 +34,7 @@ fn session_label(session: &SessionSummary) -> String {
 }
 
 #[component]
-pub fn ConflictPanel() -> Html {
+pub fn ConflictPanel(props: &ConflictProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
@@ -37,28 +45,31 @@ pub fn ConflictPanel() -> Html {
         Callback::from(move |()| state.dispatch(Action::BackToLogin))
     };
     use_escape(on_cancel.clone());
+    let conflict = &props.conflict;
     let on_confirm = {
         let state = state.clone();
+        let conflict = conflict.clone();
         Callback::from(move |_: MouseEvent| {
             if state.busy {
                 return;
             }
-            let Some(credentials) = state.credentials.clone() else {
-                state.dispatch(Action::BackToLogin);
-                return;
-            };
-            if state.code_sent {
+            if conflict.code_sent {
                 // That code is spent; the next one goes with the forced login.
                 state.dispatch(Action::ForceWithFreshCode);
             } else {
-                let pick = state.conflict_pick.clone();
-                spawn_local(actions::login(state.clone(), credentials, None, true, pick));
+                spawn_local(actions::login(
+                    state.clone(),
+                    conflict.credentials.clone(),
+                    None,
+                    true,
+                    conflict.pick.clone(),
+                ));
             }
         })
     };
-    let sessions = state.conflict.iter().filter(|s| !s.current).map(|session| {
+    let sessions = conflict.sessions.iter().filter(|s| !s.current).map(|session| {
         let id = session.id.clone();
-        let checked = state.conflict_pick.as_deref() == Some(session.id.as_str());
+        let checked = conflict.pick.as_deref() == Some(session.id.as_str());
         let on_pick = {
             let state = state.clone();
             let id = id.clone();
@@ -79,7 +90,7 @@ pub fn ConflictPanel() -> Html {
             aria-labelledby="conflict-title" aria-describedby="conflict-text">
             <h2 id="conflict-title">{ t(Text::ConflictTitle) }</h2>
             <p id="conflict-text">{ t(Text::ConflictText) }</p>
-            if !state.conflict.is_empty() {
+            if !conflict.sessions.is_empty() {
                 <fieldset class="sessions">
                     <legend>{ t(Text::ConflictPick) }</legend>
                     <ul>{ for sessions }</ul>

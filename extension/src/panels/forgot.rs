@@ -6,9 +6,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{FieldError, NoticeView, input_value, use_escape, use_focus};
-use crate::protocol::{FormField, Refused};
-use crate::state::{Action, Notice};
+use crate::components::{FieldError, NoticeView, input_value};
+use crate::hooks::{use_escape, use_focus};
+use crate::notice::Notice;
+use crate::protocol::{FormField, FormRefusal};
+use crate::state::Action;
 use crate::text::{Text, t};
 
 #[component]
@@ -17,7 +19,7 @@ pub fn ForgotPanel() -> Html {
         return html! {};
     };
     let email = use_node_ref();
-    let error = use_state(|| None::<Refused>);
+    let error = use_state(|| None::<FormRefusal>);
     use_focus(email.clone());
     {
         let state = state.clone();
@@ -45,8 +47,8 @@ pub fn ForgotPanel() -> Html {
             let grant = actions::request_access(&state);
             let (state, error) = (state.clone(), error.clone());
             spawn_local(async move {
-                if let Err(refused) = actions::forgot_password(state, address, grant).await {
-                    error.set(Some(refused));
+                if let Err(refusal) = actions::forgot_password(state, address, grant).await {
+                    error.set(Some(refusal));
                 }
             });
         })

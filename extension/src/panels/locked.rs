@@ -4,12 +4,19 @@
 use yew::prelude::*;
 
 use crate::actions::Handle;
-use crate::components::{format_remaining, use_clock, use_escape, use_focus, whole_seconds};
+use crate::format::{format_remaining, whole_seconds};
+use crate::hooks::{use_clock, use_escape, use_focus};
 use crate::state::Action;
 use crate::text::{Text, t, tf};
 
+#[derive(Debug, Properties, PartialEq)]
+pub struct LockedProps {
+    /// When login resumes (ms since the epoch), if the server said.
+    pub until_ms: Option<f64>,
+}
+
 #[component]
-pub fn LockedPanel() -> Html {
+pub fn LockedPanel(props: &LockedProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
@@ -22,7 +29,7 @@ pub fn LockedPanel() -> Html {
     };
     use_escape(on_back.clone());
 
-    let countdown = match state.locked_until_ms {
+    let countdown = match props.until_ms {
         Some(until) if until > now => html! {
             <p class="countdown" role="timer" data-remaining={whole_seconds(until - now).to_string()}>
                 { tf(Text::LockedCountdown, &[&format_remaining(until - now)]) }

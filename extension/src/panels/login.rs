@@ -12,9 +12,13 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{HealthPill, NoticeView, PasswordField, input_value, use_focus};
+use crate::components::{HealthPill, NoticeView, PasswordField, input_value};
+use crate::hooks::use_focus;
+use crate::notice::Notice;
+use crate::platform::dom;
 use crate::profiles::Mode;
-use crate::state::{Action, Credentials, DEFAULT_ENDPOINT, Notice};
+use crate::state::{Action, Credentials};
+use crate::stored::DEFAULT_ENDPOINT;
 use crate::text::{Text, t};
 
 /// How long typing in the endpoint field pauses before it is checked.
@@ -23,12 +27,6 @@ const HEALTH_DEBOUNCE_MS: u32 = 400;
 /// The name of the User Timing mark set when the form is first on screen:
 /// what `scripts/bench.sh` reads as the popup's time to a usable form.
 pub const LOGIN_FORM_MARK: &str = "baigate:login-form";
-
-fn mark_rendered() {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark(LOGIN_FORM_MARK);
-    }
-}
 
 /// Checks the endpoint when it changes: at once the first time, then after
 /// typing pauses.
@@ -80,13 +78,7 @@ fn EndpointField() -> Html {
                 spawn_local(actions::save_endpoint(input.value().trim().to_owned()));
             }
             // On to the first field of the form.
-            if let Some(next) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.query_selector("#username, #access-key").ok().flatten())
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-            {
-                let _ = next.focus();
-            }
+            dom::focus_first("#username, #access-key");
         }
     });
     let on_toggle = {
@@ -169,7 +161,7 @@ pub fn LoginPanel() -> Html {
     };
     use_focus(first_field);
     use_health_check(state.clone());
-    use_effect_with((), |_| mark_rendered());
+    use_effect_with((), |_| dom::mark(LOGIN_FORM_MARK));
 
     // The endpoint's last username comes back; the cursor then waits in the
     // password field.
@@ -301,7 +293,7 @@ pub fn LoginPanel() -> Html {
                         autocomplete="off" />
                     <p class="hint">{ t(Text::ApiModeHint) }</p>
                 }
-                if !state.pinned { <EndpointField /> }
+                if !state.pinned() { <EndpointField /> }
                 <NoticeView notice={state.notice.clone()} />
                 <button type="submit" class="primary" disabled={state.busy} data-action="login">
                     { if state.busy { t(Text::Busy) } else { t(Text::LoginButton) } }

@@ -5,12 +5,18 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{NoticeView, use_escape, use_focus};
+use crate::components::NoticeView;
+use crate::hooks::{use_escape, use_focus};
 use crate::state::{Action, MailSent};
 use crate::text::{Text, t, tf};
 
+#[derive(Debug, Properties, PartialEq)]
+pub struct MailSentProps {
+    pub mail: MailSent,
+}
+
 #[component]
-pub fn MailSentPanel() -> Html {
+pub fn MailSentPanel(props: &MailSentProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
@@ -21,11 +27,11 @@ pub fn MailSentPanel() -> Html {
         Callback::from(move |()| state.dispatch(Action::BackToLogin))
     };
     use_escape(on_back.clone());
-    let (text, resend) = match &state.mail_sent {
-        Some(MailSent::Verification { email }) => {
+    let (text, resend) = match &props.mail {
+        MailSent::Verification { email } => {
             (tf(Text::VerificationSent, &[email]), Some(email.clone()))
         }
-        Some(MailSent::PasswordChange) | None => (t(Text::PasswordMailSent), None),
+        MailSent::PasswordChange => (t(Text::PasswordMailSent), None),
     };
     let on_resend = resend.map(|email| {
         let state = state.clone();

@@ -1,5 +1,6 @@
-//! One component per panel of the popup. Each reads the state from context
-//! and turns clicks into actions; none talks to the network itself.
+//! One component per panel of the popup. Each gets its panel's own data as
+//! properties (`state::Panel`), reads the rest of the state from context and
+//! turns clicks into actions; none talks to the network itself.
 
 mod conflict;
 mod forgot;

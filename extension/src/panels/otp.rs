@@ -6,33 +6,38 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{NoticeView, input_value, use_composing, use_escape, use_focus};
+use crate::components::{NoticeView, input_value};
+use crate::hooks::{use_composing, use_escape, use_focus};
+use crate::notice::Notice;
 use crate::protocol::{clean_code, is_complete_code};
-use crate::state::{Action, Notice};
+use crate::state::{Action, Credentials, ForcedLogin};
 use crate::text::{Text, t};
+
+#[derive(Debug, Clone, Properties, PartialEq)]
+pub struct OtpProps {
+    /// The password the code goes with.
+    pub credentials: Credentials,
+    pub force: Option<ForcedLogin>,
+}
 
 /// Sends the code with the kept credentials (and the forced end of another
 /// session, when the user chose it).
-fn submit(state: &Handle, code: String) {
-    let Some(credentials) = state.credentials.clone() else {
-        state.dispatch(Action::BackToLogin);
-        return;
-    };
+fn submit(state: &Handle, props: &OtpProps, code: String) {
     if state.busy {
         return;
     }
-    let end_session = state.conflict_pick.clone().filter(|_| state.force_pending);
+    let end_session = props.force.as_ref().and_then(|f| f.end_session.clone());
     spawn_local(actions::login(
         state.clone(),
-        credentials,
+        props.credentials.clone(),
         Some(code),
-        state.force_pending,
+        props.force.is_some(),
         end_session,
     ));
 }
 
 #[component]
-pub fn OtpPanel() -> Html {
+pub fn OtpPanel(props: &OtpProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
@@ -60,6 +65,7 @@ pub fn OtpPanel() -> Html {
 
     let on_input = {
         let state = state.clone();
+        let props = props.clone();
         let composing = composing.active;
         Callback::from(move |event: InputEvent| {
             let Some(input) = event.target_dyn_into::<HtmlInputElement>() else {
@@ -67,12 +73,13 @@ pub fn OtpPanel() -> Html {
             };
             let typed = clean_code(&input.value());
             if !composing && is_complete_code(&typed) {
-                submit(&state, typed);
+                submit(&state, &props, typed);
             }
         })
     };
     let on_submit = {
         let state = state.clone();
+        let props = props.clone();
         let code = code.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
@@ -81,7 +88,7 @@ pub fn OtpPanel() -> Html {
                 state.dispatch(Action::Notice(Notice::error(Text::OtpMissing)));
                 return;
             }
-            submit(&state, typed);
+            submit(&state, &props, typed);
         })
     };
     let on_back = {

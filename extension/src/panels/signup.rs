@@ -11,12 +11,13 @@ use yew::prelude::*;
 
 use crate::actions::{self, Handle};
 use crate::components::{
-    Checklist, FieldError, NoticeView, PasswordField, acceptable, manual_rule, use_escape,
-    use_focus,
+    Checklist, FieldError, NoticeView, PasswordField, acceptable, manual_rule,
 };
-use crate::platform::i18n;
-use crate::protocol::{FormField, Refused, invitation_token};
-use crate::state::{Action, Notice};
+use crate::hooks::{use_escape, use_focus};
+use crate::notice::Notice;
+use crate::platform::{dom, i18n};
+use crate::protocol::{FormField, FormRefusal, invitation_token};
+use crate::state::Action;
 use crate::text::{Text, t, tf};
 
 /// The language of the endpoint's documents: the browser's, if offered.
@@ -61,7 +62,7 @@ pub fn SignupPanel() -> Html {
     let confirm = use_state(String::new);
     let token = use_state(|| state.invitation.clone().unwrap_or_default());
     let agreed = use_state(|| false);
-    let error = use_state(|| None::<Refused>);
+    let error = use_state(|| None::<FormRefusal>);
     let email_field = use_node_ref();
     let password_field = use_node_ref();
     let confirm_field = use_node_ref();
@@ -82,7 +83,7 @@ pub fn SignupPanel() -> Html {
                 .filter_map(|(field, value)| {
                     let input = field.cast::<HtmlInputElement>()?;
                     let source = input.clone();
-                    Some(crate::components::listen(&input, "input", move |_| {
+                    Some(dom::listen(&input, "input", move |_| {
                         value.set(source.value())
                     }))
                 })
@@ -142,8 +143,8 @@ pub fn SignupPanel() -> Html {
             let grant = actions::request_access(&state);
             let (state, error) = (state.clone(), error.clone());
             spawn_local(async move {
-                if let Err(refused) = actions::signup(state, request, grant).await {
-                    error.set(Some(refused));
+                if let Err(refusal) = actions::signup(state, request, grant).await {
+                    error.set(Some(refusal));
                 }
             });
         })

@@ -7,12 +7,12 @@ use gloo_timers::callback::Interval;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::actions::{self, Handle, parse_time};
-use crate::components::{
-    CopyButton, NoticeView, format_bytes, format_remaining, format_time, use_clock, use_focus,
-    whole_seconds,
-};
-use crate::state::{Action, Credential};
+use crate::actions::{self, Handle};
+use crate::components::{CopyButton, NoticeView};
+use crate::format::{format_bytes, format_remaining, format_time, whole_seconds};
+use crate::hooks::{use_clock, use_focus};
+use crate::platform::clock::parse_time;
+use crate::state::{Access, Action};
 use crate::text::{Text, t, tf};
 
 /// How often the panel checks the session and reads the summary again.
@@ -85,7 +85,7 @@ fn KeypairView() -> Html {
     let Some(session) = state.session.clone() else {
         return html! {};
     };
-    let Credential::Keypair { secret_key } = &session.credential else {
+    let Access::Keypair { secret_key } = &session.access else {
         return html! {};
     };
     let environment = cli_environment(&state.endpoint, &session.account.access_key, secret_key);
@@ -146,7 +146,7 @@ pub fn StartPanel() -> Html {
     let Some(session) = state.session.clone() else {
         return html! {};
     };
-    let api_mode = matches!(session.credential, Credential::Keypair { .. });
+    let api_mode = matches!(session.access, Access::Keypair { .. });
     let remaining = session.expires_ms.map(|until| until - now);
     let expired = remaining.is_some_and(|ms| ms <= 0.0);
     {

@@ -6,9 +6,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{NoticeView, PasswordField, input_value, use_escape, use_focus};
+use crate::components::{NoticeView, PasswordField, input_value};
+use crate::hooks::{use_escape, use_focus};
+use crate::notice::Notice;
 use crate::protocol::clean_code;
-use crate::state::{Action, Notice};
+use crate::state::Action;
 use crate::text::{Text, t};
 
 #[component]

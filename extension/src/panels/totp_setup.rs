@@ -8,12 +8,12 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{
-    CopyButton, FieldError, NoticeView, QrCode, download_text, input_value, use_composing,
-    use_escape, use_focus,
-};
-use crate::protocol::{FormField, Refused, clean_code, is_complete_code};
-use crate::state::{Action, Notice};
+use crate::components::{CopyButton, FieldError, NoticeView, QrCode, input_value};
+use crate::hooks::{use_composing, use_escape, use_focus};
+use crate::notice::Notice;
+use crate::platform::dom;
+use crate::protocol::{Enrolment, FormField, FormRefusal, clean_code, is_complete_code};
+use crate::state::{Action, TotpSetup};
 use crate::text::{Text, t};
 
 /// `ABCD EFGH …`: easier to read off and type.
@@ -25,31 +25,48 @@ fn grouped(key: &str) -> String {
         .join(" ")
 }
 
+/// Where a cancelled setup goes: the form at first login, the start panel
+/// otherwise.
+fn leave(first_login: bool) -> Action {
+    if first_login {
+        Action::BackToLogin
+    } else {
+        Action::BackToStart
+    }
+}
+
+#[derive(Debug, Properties, PartialEq)]
+struct ScanProps {
+    enrolment: Enrolment,
+    /// The registration token, at first login.
+    registration: Option<String>,
+}
+
 /// Step two: scan or type the key, then confirm with a code.
 #[component]
-fn ScanStep() -> Html {
+fn ScanStep(props: &ScanProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
     let code = use_node_ref();
     let composing = use_composing(code.clone());
-    let error = use_state(|| None::<Refused>);
+    let error = use_state(|| None::<FormRefusal>);
     use_focus(code.clone());
-    let Some(enrolment) = state.totp_setup.as_ref().and_then(|s| s.enrolment.clone()) else {
-        return html! {};
-    };
+    let enrolment = &props.enrolment;
     let submit = {
         let state = state.clone();
         let error = error.clone();
         let code = code.clone();
+        let registration = props.registration.clone();
         Callback::from(move |typed: String| {
             if state.busy {
                 return;
             }
             let (state, error, code) = (state.clone(), error.clone(), code.clone());
+            let registration = registration.clone();
             spawn_local(async move {
-                if let Err(refused) = actions::totp_confirm(state, typed).await {
-                    error.set(Some(refused));
+                if let Err(refusal) = actions::totp_confirm(state, registration, typed).await {
+                    error.set(Some(refusal));
                     if let Some(input) = code.cast::<HtmlInputElement>() {
                         input.set_value("");
                         let _ = input.focus();
@@ -85,17 +102,8 @@ fn ScanStep() -> Html {
     };
     let on_cancel = {
         let state = state.clone();
-        let first_login = state
-            .totp_setup
-            .as_ref()
-            .is_some_and(|s| s.registration.is_some());
-        Callback::from(move |_: MouseEvent| {
-            state.dispatch(if first_login {
-                Action::BackToLogin
-            } else {
-                Action::BackToStart
-            })
-        })
+        let first_login = props.registration.is_some();
+        Callback::from(move |_: MouseEvent| state.dispatch(leave(first_login)))
     };
     let field_error = (*error).clone().filter(|e| e.field == Some(FormField::Otp));
     html! {
@@ -131,24 +139,25 @@ fn ScanStep() -> Html {
     }
 }
 
+#[derive(Debug, Properties, PartialEq)]
+struct RecoveryCodesProps {
+    codes: Vec<String>,
+}
+
 /// Step three: the recovery codes, once.
 #[component]
-fn RecoveryCodesStep() -> Html {
+fn RecoveryCodesStep(props: &RecoveryCodesProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
     let done = use_node_ref();
     use_focus(done.clone());
-    let codes = state
-        .totp_setup
-        .as_ref()
-        .map(|s| s.recovery_codes.clone())
-        .unwrap_or_default();
+    let codes = &props.codes;
     let text = codes.join("\n");
     let on_download = {
         let text = text.clone();
         Callback::from(move |_: MouseEvent| {
-            download_text("baigate-recovery-codes.txt", &format!("{text}\n"))
+            dom::download_text("baigate-recovery-codes.txt", &format!("{text}\n"))
         })
     };
     let on_done = {
@@ -174,37 +183,41 @@ fn RecoveryCodesStep() -> Html {
     }
 }
 
+#[derive(Debug, Properties, PartialEq)]
+pub struct TotpSetupProps {
+    pub setup: TotpSetup,
+}
+
 #[component]
-pub fn TotpSetupPanel() -> Html {
+pub fn TotpSetupPanel(props: &TotpSetupProps) -> Html {
     let Some(state) = use_context::<Handle>() else {
         return html! {};
     };
+    let setup = &props.setup;
+    let registration = setup.registration().map(str::to_owned);
     // Fetch the secret once, when the panel opens.
     {
         let state = state.clone();
-        use_effect_with((), move |_| spawn_local(actions::totp_enrol(state)));
+        let registration = registration.clone();
+        use_effect_with((), move |_| {
+            spawn_local(actions::totp_enrol(state, registration))
+        });
     }
     {
         let state = state.clone();
-        let first_login = state
-            .totp_setup
-            .as_ref()
-            .is_some_and(|s| s.registration.is_some());
-        use_escape(Callback::from(move |()| {
-            state.dispatch(if first_login {
-                Action::BackToLogin
-            } else {
-                Action::BackToStart
-            })
-        }));
+        let first_login = registration.is_some();
+        use_escape(Callback::from(move |()| state.dispatch(leave(first_login))));
     }
-    let Some(setup) = state.totp_setup.clone() else {
-        return html! {};
-    };
     let (step, body) = if !setup.recovery_codes.is_empty() {
-        ("codes", html! { <RecoveryCodesStep /> })
-    } else if setup.enrolment.is_some() {
-        ("scan", html! { <ScanStep /> })
+        (
+            "codes",
+            html! { <RecoveryCodesStep codes={setup.recovery_codes.clone()} /> },
+        )
+    } else if let Some(enrolment) = &setup.enrolment {
+        (
+            "scan",
+            html! { <ScanStep enrolment={enrolment.clone()} registration={registration.clone()} /> },
+        )
     } else {
         (
             "loading",
@@ -216,7 +229,7 @@ pub fn TotpSetupPanel() -> Html {
             },
         )
     };
-    let title = if setup.registration.is_some() {
+    let title = if registration.is_some() {
         t(Text::TotpSetupFirstTitle)
     } else {
         t(Text::TotpSetupTitle)
@@ -224,7 +237,7 @@ pub fn TotpSetupPanel() -> Html {
     html! {
         <section class="panel" data-panel="totp-setup" data-step={step} aria-labelledby="totp-title">
             <h2 id="totp-title">{ title }</h2>
-            if setup.registration.is_some() && step == "scan" { <p class="hint">{ t(Text::TotpRequiredText) }</p> }
+            if registration.is_some() && step == "scan" { <p class="hint">{ t(Text::TotpRequiredText) }</p> }
             { body }
         </section>
     }

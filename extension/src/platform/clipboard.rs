@@ -4,6 +4,8 @@
 
 use wasm_bindgen_futures::JsFuture;
 
+use crate::messages::WorkerMessage;
+
 /// How long a copied secret stays on the clipboard.
 pub const CLEAR_AFTER_SECONDS: u32 = 30;
 
@@ -22,6 +24,6 @@ pub async fn copy_secret(text: &str) -> bool {
     if !copy(text).await {
         return false;
     }
-    super::runtime::tell_worker("clear-clipboard").await;
+    super::runtime::tell_worker(WorkerMessage::ClearClipboard).await;
     true
 }

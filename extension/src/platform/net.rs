@@ -1,6 +1,7 @@
 //! `fetch`, as the protocol client needs it: JSON in, status and text out,
 //! the session header read back, a time limit.
 
+use baigate_shared::webserver::SESSION_HEADER;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -16,7 +17,7 @@ const TIMEOUT_MS: i32 = 10_000;
 pub struct Reply {
     pub status: u16,
     pub body: String,
-    /// `X-BackendAI-SessionID`, when the server sent one.
+    /// The session header (`X-BackendAI-SessionID`), when the server sent one.
     pub session_id: Option<String>,
     /// `Retry-After`, in seconds.
     pub retry_after: Option<u64>,
@@ -48,7 +49,7 @@ fn online() -> bool {
         .unwrap_or(true)
 }
 
-/// Sends a request. `session_id` goes in `X-BackendAI-SessionID`.
+/// Sends a request. `session_id` goes in the session header.
 pub async fn send(
     method: &str,
     url: &str,
@@ -56,7 +57,7 @@ pub async fn send(
     session_id: Option<&str>,
 ) -> Result<Reply, NetError> {
     let headers: Vec<(&str, &str)> = session_id
-        .map(|id| ("X-BackendAI-SessionID", id))
+        .map(|id| (SESSION_HEADER, id))
         .into_iter()
         .collect();
     send_with(method, url, body, &headers).await
@@ -121,7 +122,7 @@ pub async fn send_with(
     Ok(Reply {
         status: response.status(),
         body: text,
-        session_id: header("X-BackendAI-SessionID").filter(|v| !v.is_empty()),
+        session_id: header(SESSION_HEADER).filter(|v| !v.is_empty()),
         retry_after: header("Retry-After").and_then(|v| v.trim().parse().ok()),
     })
 }

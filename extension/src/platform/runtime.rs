@@ -2,9 +2,13 @@
 //! worker, and the extension's own identity.
 
 use js_sys::Promise;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
-use super::js::{object, settle};
+use super::js::settle;
+use super::storage::to_js;
+use crate::messages::WorkerMessage;
 
 #[wasm_bindgen]
 extern "C" {
@@ -21,14 +25,20 @@ pub async fn open_options() {
     settle(open_options_page()).await;
 }
 
-/// Tells the service worker something changed (`{type: kind}`); its answer.
-pub async fn tell_worker(kind: &str) -> Option<JsValue> {
-    settle(send_message(&object(&[("type", kind.into())]))).await
+/// Tells the service worker something; its answer.
+pub async fn tell_worker(message: WorkerMessage) -> Option<JsValue> {
+    send(&message).await
 }
 
-/// Sends a message to the extension's other pages (the offscreen page).
-pub async fn send(message: &JsValue) -> Option<JsValue> {
-    settle(send_message(message)).await
+/// Sends a message to the extension's other pages (the offscreen page, the
+/// service worker); the first answer.
+pub async fn send<M: Serialize>(message: &M) -> Option<JsValue> {
+    settle(send_message(&to_js(message)?)).await
+}
+
+/// A message received from JavaScript, if it is one of `M`.
+pub fn read_message<M: DeserializeOwned>(message: JsValue) -> Option<M> {
+    serde_wasm_bindgen::from_value(message).ok()
 }
 
 /// The URL of one of the extension's files.

@@ -1,13 +1,19 @@
 //! `chrome.storage`: `local` keeps endpoint profiles across browser restarts;
 //! `session` keeps session ids and API keys in memory only, until the browser
 //! closes; `managed` is what an administrator set by policy (read only).
-//! Values we store are JSON text.
+//! Values are stored as native objects, through serde-wasm-bindgen; entries
+//! earlier builds stored as JSON text are still read (`stored::decode`) and
+//! rewritten once by [`upgrade`].
 
 use js_sys::{Object, Promise, Reflect};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::stored;
 
 #[wasm_bindgen]
 extern "C" {
@@ -40,26 +46,48 @@ pub enum Area {
     Session,
 }
 
-/// Reads a value; `None` if absent, unreadable, or outside an extension.
-pub async fn get<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
-    let keys = JsValue::from_str(key);
-    let promise = match area {
-        Area::Local => local_get(&keys),
-        Area::Session => session_get(&keys),
-    }
-    .ok()?;
-    let items = JsFuture::from(promise).await.ok()?;
-    let text = Reflect::get(&items, &keys).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+/// A value as JavaScript sees it: plain objects, not `Map`s, and `null`
+/// for a missing option (what `chrome.storage` keeps).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Option<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
 }
 
-/// Writes a value; false if it could not be stored.
-pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> bool {
-    let Ok(text) = serde_json::to_string(value) else {
+/// A JavaScript value as JSON, for the pure code that reads stored entries.
+fn to_json(value: JsValue) -> Option<serde_json::Value> {
+    if value.is_undefined() {
+        return None;
+    }
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// Everything an area holds (`None`: everything), as an object.
+async fn read(area: Area, keys: &JsValue) -> Option<JsValue> {
+    let promise = match area {
+        Area::Local => local_get(keys),
+        Area::Session => session_get(keys),
+    }
+    .ok()?;
+    JsFuture::from(promise).await.ok()
+}
+
+/// Reads a value, in this build's form or the JSON text earlier builds
+/// stored; `None` if absent, unreadable, or outside an extension.
+pub async fn get<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
+    let keys = JsValue::from_str(key);
+    let items = read(area, &keys).await?;
+    let value = to_json(Reflect::get(&items, &keys).ok()?)?;
+    stored::decode(value).map(|(value, _)| value)
+}
+
+/// Writes a value as a native object; false if it could not be stored.
+pub async fn set<T: Serialize + ?Sized>(area: Area, key: &str, value: &T) -> bool {
+    let Some(value) = to_js(value) else {
         return false;
     };
     let items = Object::new();
-    if Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(&text)).is_err() {
+    if Reflect::set(&items, &JsValue::from_str(key), &value).is_err() {
         return false;
     }
     let promise = match area {
@@ -69,6 +97,32 @@ pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> bool {
     match promise {
         Ok(promise) => JsFuture::from(promise).await.is_ok(),
         Err(_) => false,
+    }
+}
+
+/// Every entry of an area, as JSON.
+pub async fn entries(area: Area) -> Vec<(String, serde_json::Value)> {
+    let Some(items) = read(area, &JsValue::NULL).await else {
+        return Vec::new();
+    };
+    Object::entries(&items.into())
+        .iter()
+        .filter_map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            Some((pair.get(0).as_string()?, to_json(pair.get(1))?))
+        })
+        .collect()
+}
+
+/// Rewrites every entry still in the JSON text of earlier builds as a native
+/// object (once: a rewritten entry is left alone after).
+pub async fn upgrade() {
+    for area in [Area::Local, Area::Session] {
+        for (key, value) in entries(area).await {
+            if let Some(native) = stored::upgrade(&key, &value) {
+                set(area, &key, &native).await;
+            }
+        }
     }
 }
 
@@ -97,14 +151,7 @@ pub async fn managed_text(key: &str) -> Option<String> {
 
 /// Every key of an area (to find each endpoint's session).
 pub async fn keys(area: Area) -> Vec<String> {
-    let promise = match area {
-        Area::Local => local_get(&JsValue::NULL),
-        Area::Session => session_get(&JsValue::NULL),
-    };
-    let Ok(promise) = promise else {
-        return Vec::new();
-    };
-    let Ok(items) = JsFuture::from(promise).await else {
+    let Some(items) = read(area, &JsValue::NULL).await else {
         return Vec::new();
     };
     Object::keys(&items.into())
@@ -121,5 +168,38 @@ pub async fn clear(area: Area) {
     };
     if let Ok(promise) = promise {
         let _ = JsFuture::from(promise).await;
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "onChanged"], js_name = addListener)]
+    fn on_changed_add(listener: &js_sys::Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "storage", "onChanged"], js_name = removeListener)]
+    fn on_changed_remove(listener: &js_sys::Function) -> Result<(), JsValue>;
+}
+
+/// Calls its handler whenever any area changes, from any part of the
+/// extension; stops when dropped.
+pub struct ChangeListener {
+    closure: Closure<dyn FnMut()>,
+}
+
+impl std::fmt::Debug for ChangeListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangeListener")
+    }
+}
+
+/// Listens for changes to storage (`chrome.storage.onChanged`).
+pub fn on_change(handler: impl FnMut() + 'static) -> ChangeListener {
+    let closure = Closure::<dyn FnMut()>::new(handler);
+    let _ = on_changed_add(closure.as_ref().unchecked_ref());
+    ChangeListener { closure }
+}
+
+impl Drop for ChangeListener {
+    fn drop(&mut self) {
+        let _ = on_changed_remove(self.closure.as_ref().unchecked_ref());
     }
 }

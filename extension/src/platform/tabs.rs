@@ -2,9 +2,12 @@
 //! script.
 
 use js_sys::{Array, Promise};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
 use super::js::{member, object, settle, text};
+use super::storage::to_js;
+use crate::messages::ContentMessage;
 
 #[wasm_bindgen]
 extern "C" {
@@ -80,9 +83,9 @@ pub async fn active_tab_url() -> Option<String> {
         .url
 }
 
-/// Sends `{type: kind}` to a tab's content script; its answer.
-pub async fn tell(tab_id: i32, kind: &str) -> Option<JsValue> {
-    settle(tabs_send_message(tab_id, &object(&[("type", kind.into())]))).await
+/// Sends a message to a tab's content script; its answer.
+async fn tell(tab_id: i32, message: ContentMessage) -> Option<JsValue> {
+    settle(tabs_send_message(tab_id, &to_js(&message)?)).await
 }
 
 /// Opens `url` in a new tab.
@@ -90,10 +93,10 @@ pub async fn open(url: &str) {
     settle(tabs_create(&object(&[("url", url.into())]))).await;
 }
 
-/// Sends `{type: kind}` to the content script of the page the user is
-/// looking at (the active tab of the current window first, skipping the
-/// extension's own pages); the first answer.
-pub async fn tell_page(kind: &str) -> Option<JsValue> {
+/// Sends a message to the content script of the page the user is looking at
+/// (the active tab of the current window first, skipping the extension's
+/// own pages); the first answer that reads as an `A`.
+pub async fn ask_page<A: DeserializeOwned>(message: ContentMessage) -> Option<A> {
     let own = super::runtime::own_origin().unwrap_or_default();
     for tab in active_tabs().await {
         if tab
@@ -103,9 +106,9 @@ pub async fn tell_page(kind: &str) -> Option<JsValue> {
         {
             continue;
         }
-        if let Some(answer) = tell(tab.id, kind)
+        if let Some(answer) = tell(tab.id, message)
             .await
-            .filter(|a| !a.is_undefined() && !a.is_null())
+            .and_then(|answer| serde_wasm_bindgen::from_value(answer).ok())
         {
             return Some(answer);
         }

@@ -10,39 +10,32 @@
 //! `background.js` registers the event listeners synchronously (as MV3
 //! requires, so an event that woke the worker is not missed) and calls the
 //! functions exported here once the wasm is loaded. Everything is kept in
-//! `chrome.storage`, so a stopped and restarted worker carries on.
+//! `chrome.storage`, so a stopped and restarted worker carries on. The rules
+//! (names, origins, buttons) are pure functions in `plan`, tested natively;
+//! like the popup, this crate reaches the browser only through
+//! `baigate_extension::platform`.
 
-use baigate_extension::client;
-use baigate_extension::platform::js::object;
+pub mod plan;
+
+use baigate_extension::client::{self, ExtendOutcome};
+use baigate_extension::messages::{
+    ContentMessage, OffscreenMessage, SIDEBAR_COMMAND, SidebarAnswer, WorkerMessage,
+};
+use baigate_extension::platform::clock::{now_ms, parse_time};
 use baigate_extension::platform::storage::{self, Area};
 use baigate_extension::platform::{
     action, alarms, i18n, notifications, offscreen, permissions, runtime, scripting, tabs,
 };
 use baigate_extension::profiles::Profile;
-use baigate_extension::protocol::{self, access_pattern};
-use baigate_extension::state::DEFAULT_ENDPOINT;
 use baigate_extension::stored::{
-    ENDPOINT_KEY, PROFILES_KEY, SESSION_PREFIX, WARN_KEY, WEBUI_ORIGINS_KEY, keypair_key,
-    session_key, timer_key,
+    DEFAULT_ENDPOINT, ENDPOINT_KEY, PROFILES_KEY, SESSION_PREFIX, StoredKeypair, WARN_KEY,
+    WEBUI_ORIGINS_KEY, keypair_key, session_key, timer_key,
 };
 use baigate_extension::text::{Text, t, tf};
 use baigate_extension::timer::{self, Badge, Timer};
 use wasm_bindgen::prelude::*;
 
-/// How often sessions are checked with the server (minutes).
-const CHECK_MINUTES: f64 = 0.5;
-const CHECK_ALARM: &str = "check";
-const CLIPBOARD_ALARM: &str = "clear-clipboard";
-const WARN_PREFIX: &str = "warn:";
-const EXPIRE_PREFIX: &str = "expire:";
-const EXPIRY_NOTICE_PREFIX: &str = "expiry:";
-const ENDED_NOTICE_PREFIX: &str = "ended:";
-const SIDEBAR_SCRIPT_ID: &str = "baigate-sidebar";
-const SIDEBAR_SCRIPT: &str = "content.js";
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
+use crate::plan::{Alarm, ButtonAction, Notification};
 
 /// Every endpoint with a stored session, and its session id.
 async fn sessions() -> Vec<(String, String)> {
@@ -70,7 +63,7 @@ async fn warn_minutes() -> u32 {
 /// Shows the badge for the endpoint the popup is on.
 async fn update_badge() {
     let endpoint = current_endpoint().await;
-    let keypair = storage::get::<serde_json::Value>(Area::Session, &keypair_key(&endpoint))
+    let keypair = storage::get::<StoredKeypair>(Area::Session, &keypair_key(&endpoint))
         .await
         .is_some();
     let logged_in = storage::get::<String>(Area::Session, &session_key(&endpoint))
@@ -91,9 +84,9 @@ async fn update_badge() {
 async fn forget(endpoint: &str) {
     storage::remove(Area::Session, &session_key(endpoint)).await;
     storage::remove(Area::Session, &timer_key(endpoint)).await;
-    alarms::clear(&format!("{WARN_PREFIX}{endpoint}")).await;
-    alarms::clear(&format!("{EXPIRE_PREFIX}{endpoint}")).await;
-    notifications::clear(&format!("{EXPIRY_NOTICE_PREFIX}{endpoint}")).await;
+    alarms::clear(&Alarm::Warn(endpoint.to_owned()).name()).await;
+    alarms::clear(&Alarm::Expire(endpoint.to_owned()).name()).await;
+    notifications::clear(&Notification::Expiry(endpoint.to_owned()).id()).await;
 }
 
 /// Records when a session ends and sets the alarms for its warning and end.
@@ -108,11 +101,11 @@ async fn schedule(endpoint: &str, expires_ms: Option<f64>) {
     };
     let warn_at = timer::warn_at(expires, warn_minutes().await);
     if warn_at > now_ms() {
-        alarms::at(&format!("{WARN_PREFIX}{endpoint}"), warn_at).await;
+        alarms::at(&Alarm::Warn(endpoint.to_owned()).name(), warn_at).await;
     } else if timer::warning_due(now_ms(), &timer, warn_minutes().await) {
         warn(endpoint).await;
     }
-    alarms::at(&format!("{EXPIRE_PREFIX}{endpoint}"), expires).await;
+    alarms::at(&Alarm::Expire(endpoint.to_owned()).name(), expires).await;
 }
 
 /// Asks the server about one session; false when it has ended.
@@ -129,18 +122,13 @@ async fn check(endpoint: &str, id: &str) -> bool {
     }
 }
 
-fn parse_time(text: &str) -> Option<f64> {
-    let ms = js_sys::Date::parse(text);
-    (!ms.is_nan()).then_some(ms)
-}
-
 /// Checks every session; one the server no longer knows was ended elsewhere.
 async fn check_all() {
     for (endpoint, id) in sessions().await {
         if !check(&endpoint, &id).await {
             forget(&endpoint).await;
             notifications::show(
-                &format!("{ENDED_NOTICE_PREFIX}{endpoint}"),
+                &Notification::Ended(endpoint.clone()).id(),
                 &t(Text::NoticeEndedTitle),
                 &tf(Text::NoticeEndedElsewhere, &[&endpoint]),
                 &[],
@@ -163,9 +151,9 @@ async fn warn(endpoint: &str) {
     if !timer::warning_due(now_ms(), &timer, warn_minutes().await) {
         return;
     }
-    let minutes = ((expires - now_ms()) / 60_000.0).ceil().max(1.0) as u32;
+    let minutes = plan::minutes_left(expires, now_ms());
     notifications::show(
-        &format!("{EXPIRY_NOTICE_PREFIX}{endpoint}"),
+        &Notification::Expiry(endpoint.to_owned()).id(),
         &t(Text::NoticeExpiryTitle),
         &tf(Text::NoticeExpiry, &[&minutes.to_string(), endpoint]),
         &[&t(Text::Extend), &t(Text::Logout)],
@@ -182,7 +170,7 @@ async fn expire(endpoint: &str) {
     };
     if let Ok(Some(check)) = client::login_check(endpoint, &id).await
         && let Some(expires) = check.expires.as_deref().and_then(parse_time)
-        && expires > now_ms() + 1_000.0
+        && plan::outlives(expires, now_ms())
     {
         schedule(endpoint, Some(expires)).await;
         update_badge().await;
@@ -191,7 +179,7 @@ async fn expire(endpoint: &str) {
     let _ = client::logout(endpoint, &id).await;
     forget(endpoint).await;
     notifications::show(
-        &format!("{ENDED_NOTICE_PREFIX}{endpoint}"),
+        &Notification::Ended(endpoint.to_owned()).id(),
         &t(Text::NoticeEndedTitle),
         &tf(Text::NoticeExpired, &[endpoint]),
         &[],
@@ -205,10 +193,10 @@ async fn extend(endpoint: &str) {
     let Some(id) = storage::get::<String>(Area::Session, &session_key(endpoint)).await else {
         return;
     };
-    if let Ok(client::Extension::Extended(expires)) = client::extend(endpoint, &id).await {
+    if let Ok(ExtendOutcome::Extended(expires)) = client::extend(endpoint, &id).await {
         schedule(endpoint, parse_time(&expires)).await;
     }
-    notifications::clear(&format!("{EXPIRY_NOTICE_PREFIX}{endpoint}")).await;
+    notifications::clear(&Notification::Expiry(endpoint.to_owned()).id()).await;
     update_badge().await;
 }
 
@@ -221,29 +209,24 @@ async fn logout(endpoint: &str) {
     update_badge().await;
 }
 
-/// The origins (as match patterns) where the sidebar content script runs:
-/// this computer's, the endpoints logged in to, and WebUI origins the user
-/// added; only those the extension may reach.
-async fn sidebar_patterns() -> Vec<String> {
-    let mut patterns = vec![
-        "http://127.0.0.1/*".to_owned(),
-        "http://localhost/*".to_owned(),
-    ];
+/// The remote origins (as match patterns) of the endpoints logged in to and
+/// the WebUI pages the user added.
+async fn remote_patterns() -> Vec<String> {
     let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
         .await
         .unwrap_or_default();
     let added: Vec<String> = storage::get(Area::Local, WEBUI_ORIGINS_KEY)
         .await
         .unwrap_or_default();
-    let origins = profiles.into_iter().map(|p| p.endpoint).chain(added);
-    for origin in origins {
-        let Some(endpoint) = protocol::normalize_endpoint(&origin) else {
-            continue;
-        };
-        if let Some(pattern) = access_pattern(&endpoint)
-            && !patterns.contains(&pattern)
-            && permissions::granted(&pattern).await
-        {
+    plan::remote_patterns(&profiles, &added)
+}
+
+/// The origins (as match patterns) where the sidebar content script runs:
+/// this computer's, and the remote ones the extension may reach.
+async fn sidebar_patterns() -> Vec<String> {
+    let mut patterns: Vec<String> = plan::LOOPBACK_PATTERNS.map(str::to_owned).to_vec();
+    for pattern in remote_patterns().await {
+        if permissions::granted(&pattern).await {
             patterns.push(pattern);
         }
     }
@@ -255,16 +238,18 @@ async fn sidebar_patterns() -> Vec<String> {
 /// happens).
 async fn register_sidebar_script() {
     let patterns = sidebar_patterns().await;
-    scripting::register(SIDEBAR_SCRIPT_ID, SIDEBAR_SCRIPT, &patterns).await;
+    scripting::register(plan::SIDEBAR_SCRIPT_ID, plan::SIDEBAR_SCRIPT, &patterns).await;
     for tab in tabs::matching(&patterns).await {
-        scripting::inject(tab.id, SIDEBAR_SCRIPT).await;
+        scripting::inject(tab.id, plan::SIDEBAR_SCRIPT).await;
     }
 }
 
-/// Sets everything up: the periodic check, the content script, the badge.
+/// Sets everything up: the stored entries in this build's form, the
+/// periodic check, the content script, the badge.
 async fn start() {
+    storage::upgrade().await;
     i18n::load_choice().await;
-    alarms::every(CHECK_ALARM, CHECK_MINUTES).await;
+    alarms::every(&Alarm::Check.name(), plan::CHECK_MINUTES).await;
     register_sidebar_script().await;
     check_all().await;
 }
@@ -276,18 +261,8 @@ async fn clear_all() {
         let _ = client::logout(&endpoint, &id).await;
         forget(&endpoint).await;
     }
-    let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
-        .await
-        .unwrap_or_default();
-    let added: Vec<String> = storage::get(Area::Local, WEBUI_ORIGINS_KEY)
-        .await
-        .unwrap_or_default();
-    for origin in profiles.into_iter().map(|p| p.endpoint).chain(added) {
-        if let Some(pattern) =
-            protocol::normalize_endpoint(&origin).and_then(|e| access_pattern(&e))
-        {
-            permissions::give_up(&pattern).await;
-        }
+    for pattern in remote_patterns().await {
+        permissions::give_up(&pattern).await;
     }
     storage::clear(Area::Local).await;
     storage::clear(Area::Session).await;
@@ -307,12 +282,12 @@ async fn clear_clipboard() {
     )
     .await
     {
-        runtime::send(&object(&[("type", "offscreen-clear-clipboard".into())])).await;
+        runtime::send(&OffscreenMessage::ClearClipboard).await;
         offscreen::close().await;
     }
 }
 
-/// The worker started (installed, browser started, or woken).
+/// The worker started (installed, updated, browser started, or woken).
 #[wasm_bindgen]
 pub async fn worker_started() {
     start().await;
@@ -322,39 +297,37 @@ pub async fn worker_started() {
 #[wasm_bindgen]
 pub async fn worker_alarm(name: String) {
     i18n::load_choice().await;
-    if name == CHECK_ALARM {
-        check_all().await;
-    } else if name == CLIPBOARD_ALARM {
-        clear_clipboard().await;
-    } else if let Some(endpoint) = name.strip_prefix(WARN_PREFIX) {
-        warn(endpoint).await;
-    } else if let Some(endpoint) = name.strip_prefix(EXPIRE_PREFIX) {
-        expire(endpoint).await;
+    match Alarm::from_name(&name) {
+        Some(Alarm::Check) => check_all().await,
+        Some(Alarm::ClearClipboard) => clear_clipboard().await,
+        Some(Alarm::Warn(endpoint)) => warn(&endpoint).await,
+        Some(Alarm::Expire(endpoint)) => expire(&endpoint).await,
+        None => {}
     }
 }
 
-/// A message from the popup or the options page; the answer.
+/// A message from the popup or the options page; the answer (false for a
+/// message that is not the worker's).
 #[wasm_bindgen]
-pub async fn worker_message(kind: String) -> JsValue {
+pub async fn worker_message(message: JsValue) -> JsValue {
+    let Some(message) = runtime::read_message::<WorkerMessage>(message) else {
+        return JsValue::FALSE;
+    };
     i18n::load_choice().await;
-    match kind.as_str() {
+    match message {
         // Logged in (perhaps to a new endpoint, whose pages the sidebar
-        // toggle now covers), out, extended, or the endpoint changed.
-        "session-changed" => {
+        // toggle now covers), out, extended, or the endpoint changed; or the
+        // options changed.
+        WorkerMessage::SessionChanged | WorkerMessage::SettingsChanged => {
             register_sidebar_script().await;
             check_all().await;
         }
-        "clear-clipboard" => {
+        WorkerMessage::ClearClipboard => {
             let after =
                 f64::from(baigate_extension::platform::clipboard::CLEAR_AFTER_SECONDS) * 1000.0;
-            alarms::at(CLIPBOARD_ALARM, now_ms() + after).await;
+            alarms::at(&Alarm::ClearClipboard.name(), now_ms() + after).await;
         }
-        "settings-changed" => {
-            register_sidebar_script().await;
-            check_all().await;
-        }
-        "clear-all" => clear_all().await,
-        _ => return JsValue::FALSE,
+        WorkerMessage::ClearAll => clear_all().await,
     }
     JsValue::TRUE
 }
@@ -363,18 +336,17 @@ pub async fn worker_message(kind: String) -> JsValue {
 #[wasm_bindgen]
 pub async fn worker_notification_button(id: String, button: u32) {
     i18n::load_choice().await;
-    if let Some(endpoint) = id.strip_prefix(EXPIRY_NOTICE_PREFIX) {
-        match button {
-            0 => extend(endpoint).await,
-            _ => logout(endpoint).await,
-        }
+    match plan::button_action(&id, button) {
+        Some(ButtonAction::Extend(endpoint)) => extend(&endpoint).await,
+        Some(ButtonAction::Logout(endpoint)) => logout(&endpoint).await,
+        None => {}
     }
 }
 
 /// A keyboard command.
 #[wasm_bindgen]
 pub async fn worker_command(command: String) {
-    if command == "toggle-sidebar" {
-        tabs::tell_page("toggle-sidebar").await;
+    if command == SIDEBAR_COMMAND {
+        tabs::ask_page::<SidebarAnswer>(ContentMessage::ToggleSidebar).await;
     }
 }

@@ -46,10 +46,8 @@ async fn session_id(page: &Popup<'_>, endpoint: &str) -> Result<Option<String>> 
             "return chrome.storage.session.get({key:?}).then((items) => items[{key:?}] ?? null);"
         ))
         .await?;
-    Ok(match stored.as_str() {
-        Some(text) => Some(serde_json::from_str(text)?),
-        None => None,
-    })
+    // Stored as is (a string), not as JSON text.
+    Ok(stored.as_str().map(str::to_owned))
 }
 
 /// Polls `check` until it holds.
@@ -278,6 +276,55 @@ async fn the_options_change_the_language_and_clear_everything() -> Result<()> {
         page.screenshot("options-cleared").await?;
         let popup = browser.open_popup().await?;
         popup.expect_panel("login").await?;
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_earlier_builds_stored_as_json_text_still_read_and_are_written_natively()
+-> Result<()> {
+    let companion = Companion::start(&[])?;
+    companion.add_user("gina@example.com", "gina")?;
+    with_browser!(browser, {
+        // What an earlier build left in storage: every value as JSON text.
+        let page = browser.open_extension_page("options.html").await?;
+        page.wait_for("main.options").await?;
+        let profiles = json!([{"endpoint": companion.url, "username": "gina", "mode": "session"}]);
+        page.eval(&format!(
+            "return chrome.storage.local.set({{endpoint: {endpoint:?}, profiles: {profiles:?}, \
+             language: '\"ja\"', warn_minutes: '12'}});",
+            endpoint = serde_json::to_string(&companion.url)?,
+            profiles = profiles.to_string(),
+        ))
+        .await?;
+
+        // The popup reads them: the endpoint, its username, the language.
+        let popup = browser.open_popup().await?;
+        popup.expect_panel("login").await?;
+        popup
+            .wait_text("#login-title", "Backend.AI にログイン")
+            .await?;
+        popup.wait_text(".endpoint-address", &companion.url).await?;
+        let username = popup.wait_for("#username").await?.prop("value").await?;
+        ensure!(username.as_deref() == Some("gina"), "{username:?}");
+        popup.type_into("#password", PASSWORD).await?;
+        popup.press(baigate_e2e::keys::ENTER).await?;
+        popup.expect_panel("start").await?;
+
+        // The options page reads them too; what the login wrote is native.
+        let page = browser.open_extension_page("options.html").await?;
+        page.wait_for("main.options").await?;
+        let minutes = page.wait_for("#warn-minutes").await?.prop("value").await?;
+        ensure!(minutes.as_deref() == Some("12"), "{minutes:?}");
+        let stored = page
+            .eval("return chrome.storage.local.get('endpoint');")
+            .await?;
+        ensure!(
+            stored["endpoint"] == json!(companion.url),
+            "the endpoint, stored as is: {stored}"
+        );
+        let session = session_id(&page, &companion.url).await?;
+        ensure!(session.is_some(), "the session id, stored as is");
         Ok(())
     })
 }

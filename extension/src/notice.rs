@@ -1,0 +1,111 @@
+//! A message to show, with its values: what the popup and the options page
+//! say about what just happened.
+
+use crate::platform::net::NetError;
+use crate::protocol::{FormRefusal, LoginRefusal};
+use crate::text::Text;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: Text,
+    pub values: Vec<String>,
+    pub error: bool,
+}
+
+impl Notice {
+    pub fn error(text: Text) -> Self {
+        Self {
+            text,
+            values: Vec::new(),
+            error: true,
+        }
+    }
+
+    pub fn error_with(text: Text, value: impl Into<String>) -> Self {
+        Self {
+            text,
+            values: vec![value.into()],
+            error: true,
+        }
+    }
+
+    pub fn info(text: Text) -> Self {
+        Self {
+            text,
+            values: Vec::new(),
+            error: false,
+        }
+    }
+
+    pub fn info_with(text: Text, value: impl Into<String>) -> Self {
+        Self {
+            text,
+            values: vec![value.into()],
+            error: false,
+        }
+    }
+
+    /// The message for a refused login.
+    pub fn login_refused(refusal: &LoginRefusal) -> Self {
+        match refusal {
+            LoginRefusal::Mismatch => Self::error(Text::ErrorMismatch),
+            LoginRefusal::NeedsVerification => Self::error(Text::ErrorNeedsVerification),
+            LoginRefusal::AccountDisabled => Self::error(Text::ErrorAccountDisabled),
+            LoginRefusal::PasswordExpired => Self::error(Text::ErrorPasswordExpired),
+            LoginRefusal::PasswordLoginOff => Self::error(Text::ErrorPasswordLoginOff),
+            LoginRefusal::AlreadyLoggedIn => Self::error(Text::ErrorAlreadyLoggedIn),
+            LoginRefusal::BadRequest(field) => {
+                Self::error_with(Text::ErrorBadRequest, field.clone())
+            }
+            LoginRefusal::BadGateway => Self::error(Text::ErrorBadGateway),
+            LoginRefusal::Other(words) => Self::error_with(Text::ErrorOther, words.clone()),
+        }
+    }
+
+    /// The message for a refused form.
+    pub fn form_refused(refusal: &FormRefusal) -> Self {
+        match &refusal.detail {
+            Some(detail) => Self::error_with(refusal.text, detail.clone()),
+            None => Self::error(refusal.text),
+        }
+    }
+
+    /// The message for a request that got no answer.
+    pub fn network(error: NetError, endpoint: &str) -> Self {
+        match error {
+            NetError::Offline => Self::error(Text::ErrorOffline),
+            NetError::Unreachable => Self::error_with(Text::ErrorUnreachable, endpoint),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::FormField;
+
+    #[test]
+    fn refusals_and_network_failures_say_which() {
+        assert_eq!(
+            Notice::network(NetError::Offline, "x"),
+            Notice::error(Text::ErrorOffline)
+        );
+        assert_eq!(
+            Notice::network(NetError::Unreachable, "http://a"),
+            Notice::error_with(Text::ErrorUnreachable, "http://a")
+        );
+        assert_eq!(
+            Notice::login_refused(&LoginRefusal::PasswordLoginOff),
+            Notice::error(Text::ErrorPasswordLoginOff)
+        );
+        let refusal = FormRefusal {
+            text: Text::ErrorPasswordPolicy,
+            detail: Some("at least 8".into()),
+            field: Some(FormField::Password),
+        };
+        assert_eq!(
+            Notice::form_refused(&refusal),
+            Notice::error_with(Text::ErrorPasswordPolicy, "at least 8")
+        );
+    }
+}
