@@ -90,13 +90,18 @@ pub enum Form {
 /// text, so the two cannot be confused.
 pub fn decode<T: DeserializeOwned>(stored: Value) -> Option<(T, Form)> {
     if let Value::String(text) = &stored
-        && let Ok(value) = serde_json::from_str::<T>(text)
+        && let Some(value) = from_json_text(text)
     {
         return Some((value, Form::JsonText));
     }
     serde_json::from_value(stored)
         .ok()
         .map(|value| (value, Form::Native))
+}
+
+/// A stored text read as the old form: JSON of `T`.
+pub fn from_json_text<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_str(text).ok()
 }
 
 /// The native form of an entry an earlier version stored as JSON text, to

@@ -73,12 +73,21 @@ async fn read(area: Area, keys: &JsValue) -> Option<JsValue> {
 }
 
 /// Reads a value, in this build's form or the JSON text earlier builds
-/// stored; `None` if absent, unreadable, or outside an extension.
+/// stored (`stored::decode`'s rule, read straight from JavaScript);
+/// `None` if absent, unreadable, or outside an extension.
 pub async fn get<T: DeserializeOwned>(area: Area, key: &str) -> Option<T> {
     let keys = JsValue::from_str(key);
     let items = read(area, &keys).await?;
-    let value = to_json(Reflect::get(&items, &keys).ok()?)?;
-    stored::decode(value).map(|(value, _)| value)
+    let value = Reflect::get(&items, &keys).ok()?;
+    if value.is_undefined() {
+        return None;
+    }
+    if let Some(text) = value.as_string()
+        && let Some(old) = stored::from_json_text(&text)
+    {
+        return Some(old);
+    }
+    serde_wasm_bindgen::from_value(value).ok()
 }
 
 /// Writes a value as a native object; false if it could not be stored.
