@@ -1,7 +1,8 @@
-//! The only module that touches `chrome.*` and the network: storage, the
-//! extension's translations, host permissions, tabs, the clipboard, alarms,
-//! the toolbar badge, notifications, content scripts, messages, `fetch`.
-//! Everything above it is plain Rust that also builds and tests natively.
+//! The only module that touches `chrome.*`, the network, the window and the
+//! clock: storage, the extension's translations, host permissions, tabs, the
+//! clipboard, alarms, the toolbar badge, notifications, content scripts,
+//! messages, `fetch`, the page (`dom`), `Date` (`clock`). Everything above
+//! it is plain Rust that also builds and tests natively.
 //!
 //! The rule is checked: `extension/clippy.toml` refuses `web_sys::window`,
 //! `js_sys::global` and the clock outside this module, and
