@@ -56,14 +56,7 @@ fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
         source,
     };
     if !path.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(path).map_err(fail)?;
+        crate::private_files::create_dir(path).map_err(fail)?;
     }
     Ok(())
 }
@@ -85,6 +78,7 @@ pub async fn open_domain(
         &config.mail.from,
         config.outbox_dir(),
         &public_origin,
+        clock.clone(),
     )?;
     Ok(Domain::new(
         Parts {

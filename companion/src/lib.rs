@@ -16,4 +16,5 @@ pub mod i18n;
 pub mod logging;
 pub mod mail;
 pub mod model;
+pub mod private_files;
 pub mod store;

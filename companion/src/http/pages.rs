@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::client::{client_info, lang};
 use super::documents::{self, Document};
 use super::page_text::{PageText, fill, text};
+use super::throttle::Throttled;
 use super::{AppState, body};
 use crate::config::SignupMode;
 use crate::domain::accounts::AccountError;
@@ -24,7 +25,7 @@ use crate::domain::recovery::ResetError;
 use crate::domain::signup::{SignupError, SignupRequest};
 use crate::i18n::Lang;
 use crate::mail::templates::escape_html;
-use crate::store::mailed_tokens::Verification;
+use crate::domain::recovery::Verification;
 
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; \
                         form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -391,6 +392,7 @@ pub async fn signup_form(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
 /// `POST /signup`
 #[handler]
 pub async fn signup_submit(
+    _: Throttled,
     req: &Request,
     body: Body,
     Data(state): Data<&Arc<AppState>>,
@@ -524,7 +526,11 @@ fn resend_form(t: &PageText, lang: Lang, email: &str) -> String {
 
 /// `GET /verify-email?verification_code=…`: confirms the address and says so.
 #[handler]
-pub async fn verify_email(req: &Request, Data(state): Data<&Arc<AppState>>) -> Response {
+pub async fn verify_email(
+    _: Throttled,
+    req: &Request,
+    Data(state): Data<&Arc<AppState>>,
+) -> Response {
     let lang = lang(req);
     let t = text(lang);
     let fields = query(req);
@@ -560,6 +566,7 @@ pub async fn verify_email(req: &Request, Data(state): Data<&Arc<AppState>>) -> R
 /// `POST /resend-verification`
 #[handler]
 pub async fn resend_verification(
+    _: Throttled,
     req: &Request,
     body: Body,
     Data(state): Data<&Arc<AppState>>,
@@ -621,6 +628,7 @@ pub async fn forgot_form(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
 /// `POST /forgot-password`
 #[handler]
 pub async fn forgot_submit(
+    _: Throttled,
     req: &Request,
     body: Body,
     Data(state): Data<&Arc<AppState>>,
@@ -747,6 +755,7 @@ pub async fn change_form(req: &Request, Data(state): Data<&Arc<AppState>>) -> Re
 /// `POST /change-password`
 #[handler]
 pub async fn change_submit(
+    _: Throttled,
     req: &Request,
     body: Body,
     Data(state): Data<&Arc<AppState>>,
