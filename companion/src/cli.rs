@@ -400,7 +400,9 @@ pub async fn user_reset_password(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let lang = crate::i18n::Lang::from_tag(&args.lang).ok_or(CommandError::Lang)?;
-    let reset = domain.admin_reset_password(&args.user, ClientInfo::command_line(), lang).await?;
+    let reset = domain
+        .admin_reset_password(&args.user, ClientInfo::command_line(), lang)
+        .await?;
     writeln!(
         out,
         "The password of {} no longer works and its sessions have ended.",
@@ -481,10 +483,7 @@ pub async fn keypair_rotate(
         .await?
         .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
     let (account, secret) = domain
-        .rotate_keypair(
-            &account,
-            ClientInfo::command_line(),
-        )
+        .rotate_keypair(&account, ClientInfo::command_line())
         .await?;
     writeln!(
         out,

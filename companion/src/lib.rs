@@ -18,3 +18,4 @@ pub mod mail;
 pub mod model;
 pub mod private_files;
 pub mod store;
+pub mod texts;

@@ -132,7 +132,9 @@ enum Guarded<T> {
         disables: bool,
     },
     /// Refused unchecked: locked for `retry_after` more seconds.
-    Locked { retry_after: i64 },
+    Locked {
+        retry_after: i64,
+    },
     /// Refused unchecked: turned off until a reset or an unlock.
     Disabled,
 }
@@ -419,8 +421,13 @@ impl Domain {
                 tracing::info!(user = %user.uuid, reason, "one-time code refused");
                 self.store
                     .record(
-                        AuditEvent::new(AuditKind::OtpFailed, self.now(), Some(user.id), client.clone())
-                            .with_detail(reason),
+                        AuditEvent::new(
+                            AuditKind::OtpFailed,
+                            self.now(),
+                            Some(user.id),
+                            client.clone(),
+                        )
+                        .with_detail(reason),
                     )
                     .await?;
                 Err(OtpRefusal::Invalid)

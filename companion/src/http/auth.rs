@@ -135,11 +135,7 @@ async fn signer(req: &Request, body: &[u8], state: &AppState) -> Result<User, Ap
 /// A signed request's account, or else the session. A signature covers the
 /// body, so it is read here (within the auth limit) and put back for the
 /// handler.
-async fn caller(
-    req: &Request,
-    body: &mut RequestBody,
-    state: &AppState,
-) -> poem::Result<Caller> {
+async fn caller(req: &Request, body: &mut RequestBody, state: &AppState) -> poem::Result<Caller> {
     if !is_signed(req)? {
         return Ok(Caller::Session(session(req, state).await?));
     }

@@ -46,7 +46,9 @@ pub struct FormBody<T>(pub T);
 impl<'a, T: DeserializeOwned + Default> FromRequest<'a> for FormBody<T> {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = read_limited(req, body.take()?).await?;
-        Ok(Self(serde_urlencoded::from_bytes(&bytes).unwrap_or_default()))
+        Ok(Self(
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+        ))
     }
 }
 
@@ -63,7 +65,9 @@ pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError
     }
     match body.into_bytes_limit(AUTH_BODY_LIMIT).await {
         Ok(bytes) => Ok(bytes.to_vec()),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(ApiError::too_large(AUTH_BODY_LIMIT)),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            Err(ApiError::too_large(AUTH_BODY_LIMIT))
+        }
         Err(e) => Err(ApiError::invalid_params(format!(
             "The request body could not be read: {e}"
         ))),
@@ -134,8 +138,9 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(serde_json::Map::new())
     } else {
-        serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::invalid_params(format!("The request body is not valid JSON: {e}")))?
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::invalid_params(format!("The request body is not valid JSON: {e}"))
+        })?
     };
     if !value.is_object() {
         return Err(ApiError::invalid_params(

@@ -136,9 +136,7 @@ pub async fn send_password_change_email(
     Data(state): Data<&Arc<AppState>>,
 ) -> Result<Response, ApiError> {
     let email = required(request.email, "email")?;
-    state
-        .domain
-        .request_password_reset(&email, client, lang)?;
+    state.domain.request_password_reset(&email, client, lang)?;
     Ok(message(MAIL_ON_ITS_WAY))
 }
 

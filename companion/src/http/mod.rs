@@ -6,12 +6,10 @@ mod client;
 mod cloud;
 pub mod companion;
 mod cors;
-mod documents;
 mod encoded;
 mod func;
 mod headers;
 mod keypair;
-mod page_text;
 mod pages;
 pub mod problem;
 mod session_token;
@@ -189,11 +187,17 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             get(totp::status).post(totp::enrol).delete(totp::disable),
         )
         .at("/func/totp/verify", post(totp::verify))
-        .at("/func/totp/recovery-codes", post(totp::renew_recovery_codes))
+        .at(
+            "/func/totp/recovery-codes",
+            post(totp::renew_recovery_codes),
+        )
         .at("/func/totp/anon", post(totp::anonymous_enrol))
         .at("/func/totp/anon/verify", post(totp::anonymous_verify))
         // The companion's own pages.
-        .at("/signup", get(pages::signup_form).post(pages::signup_submit))
+        .at(
+            "/signup",
+            get(pages::signup_form).post(pages::signup_submit),
+        )
         .at("/verify-email", get(pages::verify_email))
         .at("/resend-verification", post(pages::resend_verification))
         .at(

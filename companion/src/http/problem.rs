@@ -79,9 +79,12 @@ impl ApiError {
     pub fn locked(retry_after: i64, details: impl Into<String>) -> Self {
         Self::problem(
             StatusCode::TOO_MANY_REQUESTS,
-            Problem::new(ProblemType::TooManyRequests, "Too many failed login attempts")
-                .with_details(details)
-                .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
+            Problem::new(
+                ProblemType::TooManyRequests,
+                "Too many failed login attempts",
+            )
+            .with_details(details)
+            .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
         )
     }
 
@@ -99,7 +102,10 @@ impl ApiError {
 
     /// 400: a new password the policy refuses, naming the rules it breaks.
     pub fn weak_password(violation: &PolicyViolation, field: &str) -> Self {
-        Self::problem(StatusCode::BAD_REQUEST, weak_password_problem(violation, field))
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            weak_password_problem(violation, field),
+        )
     }
 
     /// 400: the new password is the current one.
@@ -251,10 +257,11 @@ impl From<LoginRefusal> for LoginAnswer {
             }
             LoginRefusal::Inactive => {
                 return Self::InBody(
-                    Problem::new(ProblemType::AccountDisabled, "Credential/signature mismatch.")
-                        .with_details(
-                            "This account has been disabled. Contact your administrator.",
-                        ),
+                    Problem::new(
+                        ProblemType::AccountDisabled,
+                        "Credential/signature mismatch.",
+                    )
+                    .with_details("This account has been disabled. Contact your administrator."),
                 );
             }
             LoginRefusal::Mismatch => "User credential mismatch.",
@@ -295,7 +302,8 @@ pub fn old_password_refused(refusal: LoginRefusal) -> ApiError {
         LoginAnswer::Status(error) => error,
         LoginAnswer::InBody(_) => ApiError::problem(
             StatusCode::UNAUTHORIZED,
-            Problem::new(ProblemType::AuthFailed, "Old password mismatch").with_field("old_password"),
+            Problem::new(ProblemType::AuthFailed, "Old password mismatch")
+                .with_field("old_password"),
         ),
     }
 }

@@ -61,7 +61,10 @@ fn not_authenticated(problem: Problem) -> Response {
 
 /// The answer to a login or token login: the session in a cookie and a
 /// header on success; refusals as Backend.AI words them.
-pub(crate) fn login_answer(result: LoginResult, secure_cookies: bool) -> Result<Response, ApiError> {
+pub(crate) fn login_answer(
+    result: LoginResult,
+    secure_cookies: bool,
+) -> Result<Response, ApiError> {
     match result {
         LoginResult::LoggedIn(session) => Ok(logged_in(&session, secure_cookies)),
         LoginResult::Refused(refusal) => match LoginAnswer::from(refusal) {

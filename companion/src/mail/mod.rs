@@ -275,7 +275,16 @@ mod tests {
             "{err}"
         );
         let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
-        assert!(Mailer::new(Some("smtp://"), "a@b.c", dir.path().into(), "x", clock.clone()).is_err());
+        assert!(
+            Mailer::new(
+                Some("smtp://"),
+                "a@b.c",
+                dir.path().into(),
+                "x",
+                clock.clone()
+            )
+            .is_err()
+        );
         assert!(Mailer::new(None, "not a mailbox", dir.path().into(), "x", clock).is_err());
     }
 }

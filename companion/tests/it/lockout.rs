@@ -210,7 +210,12 @@ async fn a_hundred_failures_in_a_row_turn_password_login_off() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert!(app.audit_kinds().contains(&"login_disabled".to_owned()));
-    let (user, was_locked) = app.domain.unlock("ALICE", ClientInfo::command_line()).await.unwrap().unwrap();
+    let (user, was_locked) = app
+        .domain
+        .unlock("ALICE", ClientInfo::command_line())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(user.username, "alice");
     assert!(was_locked);
     assert_eq!(

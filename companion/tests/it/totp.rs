@@ -521,7 +521,12 @@ async fn the_administrator_can_reset_2fa() {
     let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     let (_, _, session) = enrolled(&app).await;
-    let user = app.domain.admin_reset_totp("ALICE", ClientInfo::command_line()).await.unwrap().unwrap();
+    let user = app
+        .domain
+        .admin_reset_totp("ALICE", ClientInfo::command_line())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(user.username, "alice");
     assert_eq!(
         app.login_check(&session).await["authenticated"],
