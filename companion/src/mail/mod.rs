@@ -169,9 +169,13 @@ impl Template {
 async fn write_outbox(dir: &Path, bytes: &[u8], now: UnixTime) -> Result<PathBuf, MailError> {
     let dir = dir.to_owned();
     let bytes = bytes.to_vec();
-    let suffix = crate::domain::tokens::random_bytes::<6>()
-        .map(hex::encode)
-        .unwrap_or_else(|_| "message".to_owned());
+    // Only tells messages of one second apart; a name taken already is
+    // refused (never overwritten), so a failed random source is no risk.
+    let mut random = [0u8; 6];
+    let suffix = match getrandom::fill(&mut random) {
+        Ok(()) => hex::encode(random),
+        Err(_) => "message".to_owned(),
+    };
     tokio::task::spawn_blocking(move || {
         let fail = |source| MailError::Outbox {
             path: dir.display().to_string(),

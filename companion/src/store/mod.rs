@@ -18,6 +18,7 @@ pub mod audit;
 pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
+mod rows;
 mod session_cache;
 pub mod sessions;
 pub mod totp;

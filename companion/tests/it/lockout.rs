@@ -198,6 +198,11 @@ async fn a_hundred_failures_in_a_row_turn_password_login_off() {
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
     let json = answer.json();
     assert!(json.get("retry_after").is_none());
+    // baigate's own state: a type of its own, so clients need not read prose.
+    assert_eq!(
+        json["type"],
+        "https://api.backend.ai/probs/password-login-disabled"
+    );
     assert!(
         json["details"]
             .as_str()
