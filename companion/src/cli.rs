@@ -425,7 +425,8 @@ pub async fn user_reset_password(
     if args.print_link || reset.delivery.is_err() {
         writeln!(
             out,
-            "reset link (works once, for 15 minutes): {}",
+            "reset link (works once, for {} minutes): {}",
+            crate::domain::recovery::RESET_LIFETIME / 60,
             reset.link
         )
         .map_err(CommandError::Output)?;

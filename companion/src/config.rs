@@ -532,9 +532,9 @@ fn check_public_url(url: &Url) -> Result<(), ConfigError> {
 fn check_document_path(path: &Path) -> Result<(), String> {
     let text = path.to_string_lossy();
     let candidates: Vec<PathBuf> = if text.contains("{lang}") {
-        ["en", "ko", "ja"]
+        crate::i18n::Lang::ALL
             .iter()
-            .map(|lang| PathBuf::from(text.replace("{lang}", lang)))
+            .map(|lang| PathBuf::from(text.replace("{lang}", lang.code())))
             .collect()
     } else {
         vec![path.to_owned()]

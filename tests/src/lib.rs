@@ -87,6 +87,29 @@ pub fn screenshot_dir() -> PathBuf {
     root().join("dist/screenshots")
 }
 
+/// The address a just-started `baigate serve` (stdout piped) announces, within
+/// 20 seconds; the process is killed if it announces none.
+pub fn announced_address(child: &mut Child) -> Result<String> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let url = rest.split_whitespace().next().unwrap_or_default();
+                let _ = sender.send(url.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    match receiver.recv_timeout(Duration::from_secs(20)) {
+        Ok(url) => Ok(url),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("baigate serve did not announce its address")
+        }
+    }
+}
+
 /// `baigate serve`, started as a user starts it, on a fresh data directory.
 #[derive(Debug)]
 pub struct Companion {
@@ -109,28 +132,12 @@ impl Companion {
             command.env(key, value);
         }
         let mut child = command.spawn().context("starting baigate serve")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let url = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(url.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        match receiver.recv_timeout(Duration::from_secs(20)) {
-            Ok(url) => Ok(Self {
-                child,
-                url,
-                data_dir,
-            }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("baigate serve did not announce its address")
-            }
-        }
+        let url = announced_address(&mut child)?;
+        Ok(Self {
+            child,
+            url,
+            data_dir,
+        })
     }
 
     fn command(data_dir: &Path) -> Result<Command> {

@@ -1,11 +1,10 @@
 //! Test fixtures: an in-process app on a real SQLite file with a clock the
 //! test moves, and the real `baigate` binary started the way a user starts it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use baigate_companion::app::open_domain;
@@ -360,23 +359,7 @@ impl ServerProcess {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start baigate serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let url = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(url.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let url = match receiver.recv_timeout(Duration::from_secs(20)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("baigate serve did not announce its address");
-            }
-        };
+        let url = baigate_e2e::announced_address(&mut child).expect("baigate serve starts");
         Self { child, url }
     }
 
