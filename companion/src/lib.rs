@@ -17,5 +17,6 @@ pub mod logging;
 pub mod mail;
 pub mod model;
 pub mod private_files;
+pub mod sso;
 pub mod store;
 pub mod texts;

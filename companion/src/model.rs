@@ -298,6 +298,8 @@ pub enum AuditKind {
     RecoveryCodeUsed,
     RecoveryCodesRenewed,
     KeypairRotated,
+    SsoVerified,
+    SsoRefused,
 }
 
 impl AuditKind {
@@ -325,6 +327,8 @@ impl AuditKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRenewed => "recovery_codes_renewed",
             Self::KeypairRotated => "keypair_rotated",
+            Self::SsoVerified => "sso_verified",
+            Self::SsoRefused => "sso_refused",
         }
     }
 }

@@ -86,6 +86,9 @@ pub struct PageText {
     pub err_username_taken: &'static str,
     pub err_weak: &'static str,
     pub err_server: &'static str,
+
+    pub sso_title: &'static str,
+    pub sso_unknown_flow: &'static str,
 }
 
 /// The words of the mails: a subject, then paragraphs; `*_button` labels

@@ -79,6 +79,9 @@ pub(crate) struct Provisioning {
     pub agreed_at: Option<UnixTime>,
     pub invitation: Option<InvitationClaim>,
     pub verification: Option<NewMailedToken>,
+    /// The password is random and told to nobody (an account opened by
+    /// single sign-on): the policy, written for people, does not apply.
+    pub password_unknown: bool,
 }
 
 impl Default for Provisioning {
@@ -88,6 +91,7 @@ impl Default for Provisioning {
             agreed_at: None,
             invitation: None,
             verification: None,
+            password_unknown: false,
         }
     }
 }
@@ -118,15 +122,17 @@ impl Domain {
             None => Username::from_email(&email),
         };
         let password = normalize_password(&account.password);
-        self.policy
-            .validate(
-                &password,
-                PasswordContext {
-                    username: Some(&username.canonical),
-                    email: Some(&email.canonical),
-                },
-            )
-            .map_err(AccountError::WeakPassword)?;
+        if !provisioning.password_unknown {
+            self.policy
+                .validate(
+                    &password,
+                    PasswordContext {
+                        username: Some(&username.canonical),
+                        email: Some(&email.canonical),
+                    },
+                )
+                .map_err(AccountError::WeakPassword)?;
+        }
 
         let password_hash = self.hasher.hash(password).await?;
         let access_key = new_access_key()?;

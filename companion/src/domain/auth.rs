@@ -76,7 +76,7 @@ impl Domain {
                 return Ok(LoginResult::TotpRegistrationRequired(token));
             }
         }
-        let result = self.start_session(user, options, client).await?;
+        let result = self.start_session(user, options, client, None).await?;
         if let LoginResult::LoggedIn(login) = &result {
             self.upgrade_hash_if_weak(&login.user, password).await;
         }
@@ -90,6 +90,7 @@ impl Domain {
         user: User,
         options: LoginOptions,
         client: ClientInfo,
+        how: Option<String>,
     ) -> Result<LoginResult, DomainError> {
         let now = self.now();
         let (token, hash) = new_session_token()?;
@@ -111,7 +112,10 @@ impl Domain {
                     force: options.force,
                     end: options.end_session,
                 },
-                AuditEvent::new(AuditKind::LoginOk, now, Some(user.id), client.clone()),
+                AuditEvent {
+                    detail: how,
+                    ..AuditEvent::new(AuditKind::LoginOk, now, Some(user.id), client.clone())
+                },
             )
             .await?;
         let session = match started {

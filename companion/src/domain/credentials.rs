@@ -288,6 +288,32 @@ impl Domain {
         }
     }
 
+    /// A lock the account's password counter holds now, read without
+    /// counting an attempt: logins that need no password (single sign-on)
+    /// are refused while the account is locked all the same.
+    pub(crate) async fn standing_lock(
+        &self,
+        user: &User,
+    ) -> Result<Option<LoginRefusal>, DomainError> {
+        let Some(state) = self
+            .store
+            .guard(GuardKey::Account(user.id).stored())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if state.disabled {
+            return Ok(Some(LoginRefusal::PasswordLoginDisabled));
+        }
+        let now = self.now();
+        Ok(state
+            .locked_until
+            .filter(|until| *until > now)
+            .map(|until| LoginRefusal::Locked {
+                retry_after: until - now,
+            }))
+    }
+
     /// Whether the account has confirmed 2FA.
     pub async fn totp_enabled(&self, user: &User) -> Result<bool, DomainError> {
         Ok(self

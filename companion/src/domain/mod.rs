@@ -7,7 +7,7 @@
 //! - [`auth`]: login and logout; [`sessions`]: live sessions;
 //! - [`passwords`]: changing a known password; [`recovery`]: mailed links;
 //! - [`accounts`], [`signup`], [`invitations`], [`keypairs`], [`totp`],
-//!   [`signing`] (API keypair requests);
+//!   [`signing`] (API keypair requests), [`sso`] (single sign-on);
 //! - pure helpers: [`lockout`], [`otp`], [`tokens`], [`keys`], [`hasher`].
 
 pub mod accounts;
@@ -25,6 +25,7 @@ pub mod recovery;
 pub mod sessions;
 pub mod signing;
 pub mod signup;
+pub mod sso;
 pub mod tokens;
 pub mod totp;
 
@@ -120,6 +121,7 @@ pub struct Domain {
     signature_window: i64,
     replay_cache: signing::ReplayCache,
     background: background::Background,
+    sso: sso::SsoPolicy,
 }
 
 /// The parts a [`Domain`] is made of.
@@ -150,6 +152,7 @@ impl Domain {
             signature_window: i64::try_from(config.api.signature_window.as_secs()).unwrap_or(300),
             replay_cache: signing::ReplayCache::default(),
             background: background::Background::default(),
+            sso: sso::SsoPolicy::from_config(config, &parts.public_origin),
         }
     }
 

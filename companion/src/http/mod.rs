@@ -13,6 +13,7 @@ mod keypair;
 mod pages;
 pub mod problem;
 mod session_token;
+mod sso;
 pub mod throttle;
 mod totp;
 mod webserver;
@@ -161,6 +162,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             "/server/extend-login-session",
             post(webserver::extend_login_session),
         )
+        .at("/server/token-login", post(sso::token_login))
+        // Single sign-on.
+        .at(
+            "/func/openid/login",
+            get(sso::openid_login_link).post(sso::openid_login_form),
+        )
+        .at("/func/openid/redirect", get(sso::openid_redirect))
         // API keypair mode, under the webserver's and the manager's paths.
         .at("/func/auth", get(keypair::echo).post(keypair::echo))
         .at("/func/auth/role", get(keypair::role))

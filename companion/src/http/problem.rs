@@ -126,6 +126,17 @@ impl ApiError {
         )
     }
 
+    /// 404: single sign-on with this provider is not set up here.
+    pub fn sso_not_configured() -> Self {
+        Self::problem(
+            StatusCode::NOT_FOUND,
+            Problem::new(
+                ProblemType::NotFound,
+                "Single sign-on with this provider is not configured on this server.",
+            ),
+        )
+    }
+
     /// 400: the two copies of a new password differ.
     pub fn passwords_differ(field: &str) -> Self {
         Self::field(field, "The new passwords do not match.")
@@ -274,12 +285,6 @@ impl From<LoginRefusal> for LoginAnswer {
     }
 }
 
-/// The outcomes of `/server/update-password-no-auth` other than success,
-/// each a problem in the `data` of an HTTP 200 (a lock stays a 429).
-pub fn password_change_refused(refusal: LoginRefusal) -> LoginAnswer {
-    LoginAnswer::from(refusal)
-}
-
 /// `/server/update-password-no-auth`: the new password is the current one.
 pub fn same_password_in_body() -> Problem {
     same_password_problem()
@@ -293,6 +298,16 @@ pub fn weak_password_in_body(violation: &PolicyViolation) -> Problem {
     )
     .with_details(violation.message())
     .with_field("new_password")
+}
+
+/// `/server/token-login` with a token that is unknown, expired, used up or
+/// not the caller's, in the words of Backend.AI's OpenID hook.
+pub fn invalid_sso_token() -> Problem {
+    Problem::new(
+        ProblemType::RejectedByHook,
+        "Operation rejected by a hook plugin.",
+    )
+    .with_details("Invalid authentication token")
 }
 
 /// `/func/auth/update-password`: a wrong current password, in Backend.AI's

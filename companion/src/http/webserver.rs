@@ -49,7 +49,7 @@ pub(crate) fn session_summary(details: &SessionDetails, current: Option<i64>) ->
     }
 }
 
-fn not_authenticated(problem: Problem) -> Response {
+pub(crate) fn not_authenticated(problem: Problem) -> Response {
     json_response(
         StatusCode::OK,
         &LoginResponse {

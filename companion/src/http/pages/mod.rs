@@ -14,6 +14,7 @@ mod recovery;
 mod signup;
 
 pub use documents::{privacy, terms, webui_document};
+pub use recovery::sso_flow_unknown;
 pub use recovery::{
     change_form, change_submit, forgot_form, forgot_submit, resend_verification, verify_email,
 };

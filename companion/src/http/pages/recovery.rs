@@ -75,6 +75,21 @@ fn reset_minutes() -> String {
     (RESET_LIFETIME / 60).to_string()
 }
 
+/// A single sign-on whose answer names no login waiting here: nowhere safe
+/// to send the browser, so it is told to start again.
+pub fn sso_flow_unknown(lang: Lang) -> Response {
+    let layout = Layout::new(lang, |t| t.sso_title, "/func/openid/redirect");
+    let minutes = (crate::domain::sso::FLOW_LIFETIME / 60).to_string();
+    let message = fill(layout.t.sso_unknown_flow, &[("minutes", &minutes)]);
+    notice(
+        layout,
+        "error",
+        message,
+        FollowUp::Nothing,
+        StatusCode::BAD_REQUEST,
+    )
+}
+
 // ---------------------------------------------------------- verification
 
 /// `GET /verify-email?verification_code=…`: confirms the address and says so.
