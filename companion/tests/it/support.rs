@@ -14,6 +14,7 @@ use baigate_companion::domain::Domain;
 use baigate_companion::domain::accounts::{CreatedAccount, NewAccount};
 use baigate_companion::http::{AppState, app};
 use baigate_companion::model::{ClientInfo, Role};
+use baigate_companion::sso::openid::OpenIdProvider;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, StatusCode};
 use poem::test::{TestClient, TestResponse};
@@ -62,9 +63,19 @@ impl TestApp {
         let public_url = config
             .public_url("127.0.0.1:8090".parse().expect("address"))
             .expect("public url");
-        let domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
+        let mut domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
             .await
             .expect("open the data directory");
+        if let Some(openid) = &config.sso.openid {
+            let callback = format!(
+                "{}/func/openid/redirect",
+                public_url.origin().ascii_serialization()
+            );
+            let provider = OpenIdProvider::discover(openid, &callback)
+                .await
+                .expect("discover the test OpenID provider");
+            domain = domain.with_openid(provider);
+        }
         let state = Arc::new(AppState::new(
             domain.clone(),
             &public_url,
