@@ -10,6 +10,9 @@ PY_CLIENT_VENV="$CACHE_DIR/backendai-client-23.9.10"
 PEER_WEBSERVER_VENV="$CACHE_DIR/backendai-webserver-23.9.10"
 # A real SMTP server (aiosmtpd) that the mail tests start on 127.0.0.1.
 SMTP_VENV="$CACHE_DIR/aiosmtpd"
+# A real OpenID provider (npm oidc-provider) for the single sign-on tests;
+# the version is pinned in tests/fixtures/oidc/package-lock.json.
+OIDC_PROVIDER_DIR="$CACHE_DIR/oidc-provider-8.8.1"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -84,6 +87,21 @@ ensure_peer_webserver() {
 ensure_smtp_server() {
     if [ -x "$SMTP_VENV/bin/aiosmtpd" ]; then return 0; fi
     make_venv "$SMTP_VENV" "aiosmtpd==1.4.6"
+}
+
+# oidc-provider and its dependencies, exactly as locked, for Node.js.
+ensure_openid_provider() {
+    local fixture="$ROOT/tests/fixtures/oidc"
+    if [ -d "$OIDC_PROVIDER_DIR/node_modules/oidc-provider" ] &&
+        cmp -s "$fixture/package-lock.json" "$OIDC_PROVIDER_DIR/package-lock.json"; then
+        return 0
+    fi
+    command -v npm >/dev/null || apt_install nodejs npm
+    say "installing oidc-provider (npm) into $OIDC_PROVIDER_DIR"
+    rm -rf "$OIDC_PROVIDER_DIR"
+    mkdir -p "$OIDC_PROVIDER_DIR"
+    cp "$fixture/package.json" "$fixture/package-lock.json" "$OIDC_PROVIDER_DIR/"
+    (cd "$OIDC_PROVIDER_DIR" && npm ci --no-audit --no-fund --silent)
 }
 
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate

@@ -19,6 +19,7 @@ for purpose in "$@"; do
             command -v setsid >/dev/null || apt_install util-linux
             ensure_py_client
             ensure_smtp_server
+            ensure_openid_provider
             ;;
         bench)
             ensure_rust

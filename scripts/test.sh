@@ -23,7 +23,8 @@ cargo clippy --locked -p baigate-shared -p baigate-extension -p baigate-options 
 say "tests: unit, integration, interoperability, end to end"
 # The end-to-end suite uses the companion binary these tests build
 # (target/debug/baigate) and the extension just built in dist/extension.
-BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" AIOSMTPD_VENV="$SMTP_VENV" cargo test --locked --workspace
+BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" AIOSMTPD_VENV="$SMTP_VENV" OIDC_PROVIDER_DIR="$OIDC_PROVIDER_DIR" \
+    cargo test --locked --workspace
 
 say "extension component tests (wasm32, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver \

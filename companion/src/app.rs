@@ -16,6 +16,7 @@ use crate::domain::keys::KeyRing;
 use crate::domain::{Domain, DomainError, Parts};
 use crate::http::{AppState, app};
 use crate::mail::{MailError, Mailer};
+use crate::sso::openid::OpenIdProvider;
 use crate::store::{Store, StoreError};
 
 /// How often expired sessions are swept from the database.
@@ -47,6 +48,8 @@ pub enum StartError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Sso(String),
 }
 
 /// Creates the data directory (owner-only) if it is missing.
@@ -56,14 +59,7 @@ fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
         source,
     };
     if !path.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(path).map_err(fail)?;
+        crate::private_files::create_dir(path).map_err(fail)?;
     }
     Ok(())
 }
@@ -85,6 +81,7 @@ pub async fn open_domain(
         &config.mail.from,
         config.outbox_dir(),
         &public_origin,
+        clock.clone(),
     )?;
     Ok(Domain::new(
         Parts {
@@ -126,7 +123,18 @@ pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, Sta
         })?;
     let local_addr = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = config.public_url(local_addr)?;
-    let domain = open_domain(config, clock.clone(), &public_url).await?;
+    let mut domain = open_domain(config, clock.clone(), &public_url).await?;
+    if let Some(openid) = &config.sso.openid {
+        let callback = format!(
+            "{}/func/openid/redirect",
+            public_url.origin().ascii_serialization()
+        );
+        let provider = OpenIdProvider::discover(openid, &callback)
+            .await
+            .map_err(|e| StartError::Sso(format!("sso.openid.issuer: {e}")))?;
+        tracing::info!(issuer = %provider.issuer(), "OpenID provider discovered");
+        domain = domain.with_openid(provider);
+    }
     let acceptor = TcpAcceptor::from_tokio(listener).map_err(StartError::Serve)?;
     let state = Arc::new(AppState::new(domain, &public_url, config, clock));
     Ok(Running {
@@ -176,6 +184,9 @@ async fn purge_expired(domain: Domain, throttle: crate::http::throttle::Throttle
         }
         if let Err(e) = domain.store().purge_guards(now, GUARD_IDLE).await {
             tracing::warn!(error = %e, "could not remove idle lockout counters");
+        }
+        if let Err(e) = domain.store().purge_sso(now).await {
+            tracing::warn!(error = %e, "could not remove finished single sign-on logins");
         }
         throttle.forget_idle();
         domain.replay_cache().forget_expired(now);

@@ -270,10 +270,7 @@ pub async fn user_add(
                 role: args.role.into(),
                 password,
             },
-            ClientInfo {
-                ip: None,
-                user_agent: Some("baigate cli".to_owned()),
-            },
+            ClientInfo::command_line(),
         )
         .await?;
     let user = &created.user;
@@ -403,7 +400,9 @@ pub async fn user_reset_password(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let lang = crate::i18n::Lang::from_tag(&args.lang).ok_or(CommandError::Lang)?;
-    let reset = domain.admin_reset_password(&args.user, lang).await?;
+    let reset = domain
+        .admin_reset_password(&args.user, ClientInfo::command_line(), lang)
+        .await?;
     writeln!(
         out,
         "The password of {} no longer works and its sessions have ended.",
@@ -426,7 +425,8 @@ pub async fn user_reset_password(
     if args.print_link || reset.delivery.is_err() {
         writeln!(
             out,
-            "reset link (works once, for 15 minutes): {}",
+            "reset link (works once, for {} minutes): {}",
+            crate::domain::recovery::RESET_LIFETIME / 60,
             reset.link
         )
         .map_err(CommandError::Output)?;
@@ -441,7 +441,7 @@ pub async fn user_reset_2fa(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let account = domain
-        .admin_reset_totp(user)
+        .admin_reset_totp(user, ClientInfo::command_line())
         .await?
         .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
     writeln!(
@@ -459,7 +459,7 @@ pub async fn user_unlock(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (account, was_locked) = domain
-        .unlock(user)
+        .unlock(user, ClientInfo::command_line())
         .await?
         .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
     let message = if was_locked {
@@ -484,13 +484,7 @@ pub async fn keypair_rotate(
         .await?
         .ok_or_else(|| CommandError::NoSuchUser(user.to_owned()))?;
     let (account, secret) = domain
-        .rotate_keypair(
-            &account,
-            ClientInfo {
-                ip: None,
-                user_agent: Some("baigate cli".to_owned()),
-            },
-        )
+        .rotate_keypair(&account, ClientInfo::command_line())
         .await?;
     writeln!(
         out,

@@ -19,6 +19,10 @@ pub trait Clock: Debug + Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the wall clock"
+    )]
     fn now(&self) -> UnixTime {
         OffsetDateTime::now_utc().unix_timestamp()
     }

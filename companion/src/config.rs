@@ -50,6 +50,53 @@ pub struct Config {
     pub signup: SignupConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
+    pub sso: SsoConfig,
+}
+
+/// Single sign-on through an organisation's identity provider.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoConfig {
+    /// Origins (`scheme://host[:port]`) that may receive a one-time SSO token
+    /// besides the defaults: this server's public URL, the extension's pages
+    /// and its `https://<id>.chromiumapp.org` address.
+    pub allowed_redirects: Vec<String>,
+    /// OpenID Connect; unset means no "Login with <realm>".
+    pub openid: Option<OpenIdConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenIdConfig {
+    /// The provider's issuer URL; its `/.well-known/openid-configuration` is
+    /// read at start.
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The button label: "Login with <realm_name>" ("OpenID" when unset).
+    #[serde(default)]
+    pub realm_name: Option<String>,
+    #[serde(default = "default_openid_scopes")]
+    pub scopes: Vec<String>,
+    /// Open an account on a first SSO login whose verified email matches
+    /// none; otherwise such a login is refused.
+    #[serde(default)]
+    pub create_accounts: bool,
+}
+
+fn default_openid_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(str::to_owned).to_vec()
+}
+
+/// A configured secret: never printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// Who may open an account.
@@ -207,6 +254,7 @@ impl Default for Config {
             signup: SignupConfig::default(),
             mail: MailConfig::default(),
             log: LogConfig::default(),
+            sso: SsoConfig::default(),
         }
     }
 }
@@ -463,6 +511,14 @@ impl Config {
         if let Some(url) = &self.mail.smtp_url {
             check_smtp_url(url)?;
         }
+        for origin in &self.sso.allowed_redirects {
+            check_exact_origin(origin).map_err(|message| {
+                ConfigError::new("sso.allowed_redirects", format!("{origin:?}: {message}"))
+            })?;
+        }
+        if let Some(openid) = &self.sso.openid {
+            check_openid(openid)?;
+        }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::new(
                 "mail.from",
@@ -528,13 +584,79 @@ fn check_public_url(url: &Url) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// An origin with nothing else: `scheme://host[:port]`.
+fn check_exact_origin(origin: &str) -> Result<(), String> {
+    let url = Url::parse(origin).map_err(|e| e.to_string())?;
+    let exact = url.origin().ascii_serialization();
+    if !url.origin().is_tuple() && !origin.starts_with("chrome-extension://") {
+        return Err("is not an origin".into());
+    }
+    if origin.trim_end_matches('/') != exact && !origin.starts_with("chrome-extension://") {
+        return Err(format!(
+            "must be just scheme, host and port, such as {exact}"
+        ));
+    }
+    Ok(())
+}
+
+fn check_openid(openid: &OpenIdConfig) -> Result<(), ConfigError> {
+    if !matches!(openid.issuer.scheme(), "https" | "http") {
+        return Err(ConfigError::new(
+            "sso.openid.issuer",
+            "must be an https:// URL (http:// only for a provider on this machine)",
+        ));
+    }
+    if openid.issuer.scheme() == "http" && !is_loopback_host(&openid.issuer) {
+        return Err(ConfigError::new(
+            "sso.openid.issuer",
+            "must be https:// unless the provider runs on this machine",
+        ));
+    }
+    if openid.client_id.trim().is_empty() {
+        return Err(ConfigError::new(
+            "sso.openid.client_id",
+            "must not be empty",
+        ));
+    }
+    if openid.client_secret.0.is_empty() {
+        return Err(ConfigError::new(
+            "sso.openid.client_secret",
+            "must not be empty",
+        ));
+    }
+    if !openid.scopes.iter().any(|scope| scope == "openid") {
+        return Err(ConfigError::new(
+            "sso.openid.scopes",
+            "must include `openid`",
+        ));
+    }
+    if let Some(name) = &openid.realm_name
+        && (name.trim().is_empty() || name.chars().count() > 64 || name.contains(['"', '\\']))
+    {
+        return Err(ConfigError::new(
+            "sso.openid.realm_name",
+            "must be 1 to 64 characters without quotes or backslashes",
+        ));
+    }
+    Ok(())
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Every language's file must exist when a `{lang}` path is given.
 fn check_document_path(path: &Path) -> Result<(), String> {
     let text = path.to_string_lossy();
     let candidates: Vec<PathBuf> = if text.contains("{lang}") {
-        ["en", "ko", "ja"]
+        crate::i18n::Lang::ALL
             .iter()
-            .map(|lang| PathBuf::from(text.replace("{lang}", lang)))
+            .map(|lang| PathBuf::from(text.replace("{lang}", lang.code())))
             .collect()
     } else {
         vec![path.to_owned()]

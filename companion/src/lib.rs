@@ -16,4 +16,7 @@ pub mod i18n;
 pub mod logging;
 pub mod mail;
 pub mod model;
+pub mod private_files;
+pub mod sso;
 pub mod store;
+pub mod texts;

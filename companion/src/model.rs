@@ -157,6 +157,25 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
+impl ClientInfo {
+    /// An administrator at the command line (`baigate user …`).
+    pub fn command_line() -> Self {
+        Self {
+            ip: None,
+            user_agent: Some("baigate cli".into()),
+        }
+    }
+}
+
+/// A failed-attempt counter of the lockout (see `domain::lockout`), as stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GuardState {
+    pub failures: i64,
+    pub consecutive: i64,
+    pub locked_until: Option<UnixTime>,
+    pub disabled: bool,
+}
+
 /// A login session as stored (its token only as a hash, elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -279,6 +298,8 @@ pub enum AuditKind {
     RecoveryCodeUsed,
     RecoveryCodesRenewed,
     KeypairRotated,
+    SsoVerified,
+    SsoRefused,
 }
 
 impl AuditKind {
@@ -306,6 +327,8 @@ impl AuditKind {
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodesRenewed => "recovery_codes_renewed",
             Self::KeypairRotated => "keypair_rotated",
+            Self::SsoVerified => "sso_verified",
+            Self::SsoRefused => "sso_refused",
         }
     }
 }
@@ -319,6 +342,31 @@ pub struct AuditEvent {
     pub identifier: Option<String>,
     pub client: ClientInfo,
     pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event about an account (or about no account, with `None`).
+    pub fn new(kind: AuditKind, at: UnixTime, user_id: Option<i64>, client: ClientInfo) -> Self {
+        Self {
+            at,
+            kind,
+            user_id,
+            identifier: None,
+            client,
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The login name tried, for an attempt that matched no account.
+    pub fn with_identifier(mut self, identifier: Option<String>) -> Self {
+        self.identifier = identifier;
+        self
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,41 @@ pub mod wording {
     pub const EMAIL_EXISTS: &str = "Email already exists";
 }
 
+/// `POST /server/token-login`: a one-time single sign-on token (from the
+/// body or the `sToken` cookie) and what a password login would also carry.
+/// Unknown fields are ignored: the WebUI passes its extra parameters along.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLoginRequest {
+    #[serde(
+        default,
+        rename = "sToken",
+        alias = "stoken",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub s_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    /// Proves the caller started the login, when it sent a `code_challenge`
+    /// then (baigate only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
+}
+
+impl fmt::Debug for TokenLoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenLoginRequest")
+            .field("s_token", &self.s_token.as_ref().map(|_| "***"))
+            .field("otp", &self.otp.as_ref().map(|_| "***"))
+            .field("force", &self.force)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cookie a single sign-on token may travel in instead of the body.
+pub const SSO_TOKEN_COOKIE: &str = "sToken";
+
 /// `POST /server/login`. Every field is optional on the wire so that a missing
 /// `username` or `password` gets Backend.AI's own message rather than a parse error.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

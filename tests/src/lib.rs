@@ -3,6 +3,7 @@
 //! chromedriver) with the unpacked extension from `dist/extension`, and the
 //! popup driven the way a person uses it.
 
+pub mod openid;
 pub mod smtp;
 pub mod webui;
 
@@ -87,6 +88,38 @@ pub fn screenshot_dir() -> PathBuf {
     root().join("dist/screenshots")
 }
 
+/// The address a just-started `baigate serve` (stdout piped) announces, within
+/// 20 seconds; the process is killed if it announces none.
+pub fn announced_address(child: &mut Child) -> Result<String> {
+    announced_line(child, "listening on ")
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .context("baigate serve did not announce its address")
+}
+
+/// The word after `marker` in the first line of a started process's stdout
+/// (piped) that has it, within 20 seconds; the process is killed if none does.
+pub fn announced_line(child: &mut Child, marker: &str) -> Result<String> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (sender, receiver) = mpsc::channel();
+    let wanted = marker.to_owned();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split(wanted.as_str()).nth(1) {
+                let word = rest.split_whitespace().next().unwrap_or_default();
+                let _ = sender.send(word.to_owned());
+            }
+        }
+    });
+    match receiver.recv_timeout(Duration::from_secs(20)) {
+        Ok(word) => Ok(word),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the process printed no line with {marker:?}")
+        }
+    }
+}
+
 /// `baigate serve`, started as a user starts it, on a fresh data directory.
 #[derive(Debug)]
 pub struct Companion {
@@ -109,28 +142,12 @@ impl Companion {
             command.env(key, value);
         }
         let mut child = command.spawn().context("starting baigate serve")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let url = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(url.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        match receiver.recv_timeout(Duration::from_secs(20)) {
-            Ok(url) => Ok(Self {
-                child,
-                url,
-                data_dir,
-            }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("baigate serve did not announce its address")
-            }
-        }
+        let url = announced_address(&mut child)?;
+        Ok(Self {
+            child,
+            url,
+            data_dir,
+        })
     }
 
     fn command(data_dir: &Path) -> Result<Command> {

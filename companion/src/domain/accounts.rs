@@ -3,7 +3,7 @@
 use baigate_shared::identity::{Email, IdentityError, Username};
 use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_password};
 
-use super::keys::{new_access_key, new_secret_key};
+use super::keypairs::{new_access_key, new_secret_key};
 use super::tokens::new_uuid;
 use super::{Domain, DomainError};
 use crate::clock::UnixTime;
@@ -79,6 +79,9 @@ pub(crate) struct Provisioning {
     pub agreed_at: Option<UnixTime>,
     pub invitation: Option<InvitationClaim>,
     pub verification: Option<NewMailedToken>,
+    /// The password is random and told to nobody (an account opened by
+    /// single sign-on): the policy, written for people, does not apply.
+    pub password_unknown: bool,
 }
 
 impl Default for Provisioning {
@@ -88,6 +91,7 @@ impl Default for Provisioning {
             agreed_at: None,
             invitation: None,
             verification: None,
+            password_unknown: false,
         }
     }
 }
@@ -118,15 +122,17 @@ impl Domain {
             None => Username::from_email(&email),
         };
         let password = normalize_password(&account.password);
-        self.policy
-            .validate(
-                &password,
-                PasswordContext {
-                    username: Some(&username.canonical),
-                    email: Some(&email.canonical),
-                },
-            )
-            .map_err(AccountError::WeakPassword)?;
+        if !provisioning.password_unknown {
+            self.policy
+                .validate(
+                    &password,
+                    PasswordContext {
+                        username: Some(&username.canonical),
+                        email: Some(&email.canonical),
+                    },
+                )
+                .map_err(AccountError::WeakPassword)?;
+        }
 
         let password_hash = self.hasher.hash(password).await?;
         let access_key = new_access_key()?;
@@ -178,34 +184,6 @@ impl Domain {
         Ok(self.store.list_users().await?)
     }
 
-    /// Replaces an account's keypair; returns the account and the new secret
-    /// key (shown once).
-    pub async fn rotate_keypair(
-        &self,
-        user: &User,
-        client: ClientInfo,
-    ) -> Result<(User, String), DomainError> {
-        let access_key = new_access_key()?;
-        let secret_key = new_secret_key()?;
-        let sealed = self
-            .keys
-            .seal(secret_key.as_bytes(), access_key.as_bytes())?;
-        let event = AuditEvent {
-            at: self.now(),
-            kind: AuditKind::KeypairRotated,
-            user_id: Some(user.id),
-            identifier: None,
-            client,
-            detail: Some(format!("replaced {}", user.access_key)),
-        };
-        let user = self
-            .store
-            .replace_keypair(user.id, access_key, sealed, event)
-            .await?;
-        tracing::info!(user = %user.uuid, "keypair rotated");
-        Ok((user, secret_key))
-    }
-
     /// The account with this login name (email or username, any spelling).
     pub async fn find_account(&self, login_name: &str) -> Result<Option<User>, DomainError> {
         let Ok(canonical) = baigate_shared::identity::canonical_identifier(login_name) else {
@@ -214,15 +192,23 @@ impl Domain {
         Ok(self.store.find_user_by_login_name(canonical).await?)
     }
 
-    /// The secret key of an account, unsealed.
-    pub async fn secret_key(&self, user: &User) -> Result<String, DomainError> {
-        let sealed = self
-            .store
-            .sealed_secret_key(user.id)
-            .await?
-            .ok_or_else(|| DomainError::Internal("the account has no stored secret key".into()))?;
-        let bytes = self.keys.open(&sealed, user.access_key.as_bytes())?;
-        String::from_utf8(bytes)
-            .map_err(|_| DomainError::Internal("a stored secret key is not text".into()))
+    /// What the start panel shows about the account.
+    pub async fn account_summary(
+        &self,
+        user: &User,
+    ) -> Result<baigate_shared::summary::AccountSummary, DomainError> {
+        let now = self.now();
+        let live = self.store.count_live_sessions(user.id, now).await?;
+        let previous = self.store.previous_login(user.id).await?;
+        Ok(baigate_shared::summary::AccountSummary {
+            email: user.email.clone(),
+            username: user.username.clone(),
+            role: user.role.as_str().to_owned(),
+            status: user.status.as_str().to_owned(),
+            access_key: user.access_key.clone(),
+            totp_enabled: self.totp_enabled(user).await?,
+            last_login_at: previous.map(crate::clock::rfc3339),
+            live_sessions: u32::try_from(live).unwrap_or(u32::MAX),
+        })
     }
 }

@@ -1,23 +1,20 @@
-//! API keypairs and the data-directory key that seals secrets at rest.
+//! The data-directory key that seals secrets at rest.
 //!
 //! The key file (`<data dir>/secret.key`, 32 random bytes, owner-only) is
 //! created on first start. Secrets are sealed with AES-256-GCM; the access key
 //! is the associated data, so a sealed secret cannot be moved to another row.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine;
 
 use super::DomainError;
 use super::tokens::random_bytes;
 
 const KEY_FILE: &str = "secret.key";
 const NONCE_LEN: usize = 12;
-const ACCESS_KEY_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 #[derive(Clone)]
 pub struct KeyRing {
@@ -115,39 +112,9 @@ impl KeyRing {
 
 fn create_key_file(path: &Path) -> Result<Vec<u8>, DomainError> {
     let key = random_bytes::<32>()?;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let write = || -> std::io::Result<()> {
-        let mut file = options.open(path)?;
-        file.write_all(&key)?;
-        file.sync_all()
-    };
-    write().map_err(|e| DomainError::Internal(format!("cannot create {}: {e}", path.display())))?;
+    crate::private_files::write_new(path, &key)
+        .map_err(|e| DomainError::Internal(format!("cannot create {}: {e}", path.display())))?;
     Ok(key.to_vec())
-}
-
-/// A Backend.AI-style access key: `AKIA` and 16 uppercase letters or digits.
-pub fn new_access_key() -> Result<String, DomainError> {
-    let mut key = String::from("AKIA");
-    while key.len() < 20 {
-        for byte in random_bytes::<32>()? {
-            // 252 = 7 × 36: drop the bytes that would bias the alphabet.
-            if byte < 252 && key.len() < 20 {
-                key.push(char::from(ACCESS_KEY_ALPHABET[usize::from(byte % 36)]));
-            }
-        }
-    }
-    Ok(key)
-}
-
-/// A secret key: 30 random bytes, base64url, 40 characters (as Backend.AI's).
-pub fn new_secret_key() -> Result<String, DomainError> {
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<30>()?))
 }
 
 #[cfg(test)]
@@ -188,21 +155,5 @@ mod tests {
         fs::write(dir.path().join(KEY_FILE), b"short").unwrap();
         let err = KeyRing::load_or_create(dir.path()).unwrap_err().to_string();
         assert!(err.contains("32 bytes"), "{err}");
-    }
-
-    #[test]
-    fn keypair_shapes() {
-        for _ in 0..200 {
-            let access = new_access_key().unwrap();
-            assert_eq!(access.len(), 20);
-            assert!(access.starts_with("AKIA"));
-            assert!(
-                access
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            );
-            let secret = new_secret_key().unwrap();
-            assert_eq!(secret.len(), 40);
-        }
     }
 }

@@ -13,7 +13,7 @@
 
 use crate::clock::UnixTime;
 use crate::config::LockoutConfig;
-use crate::store::guards::GuardState;
+use crate::model::GuardState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
@@ -86,18 +86,10 @@ pub fn admit(state: GuardState, now: UnixTime, policy: &LockoutPolicy) -> (Guard
     )
 }
 
-/// The counter after a correct password: nothing held against the account.
-pub fn release(_state: GuardState) -> GuardState {
+/// The counter after a correct password: nothing held against the account,
+/// whatever it held before.
+pub fn release() -> GuardState {
     GuardState::default()
-}
-
-/// The counter key for an account, or for a login name with no account (so
-/// unknown names are counted, and answered, the same way).
-pub fn guard_key(user_id: Option<i64>, canonical_name: &str) -> String {
-    match user_id {
-        Some(id) => format!("user:{id}"),
-        None => format!("name:{canonical_name}"),
-    }
 }
 
 #[cfg(test)]
@@ -171,9 +163,9 @@ mod tests {
 
     #[test]
     fn success_clears_everything() {
-        let (state, _) = fail(GuardState::default(), 9, 0);
-        let state = release(state);
-        let (state, last) = fail(state, 9, 1);
+        let (nine, _) = fail(GuardState::default(), 9, 0);
+        assert_eq!(nine.failures, 9);
+        let (state, last) = fail(release(), 9, 1);
         assert_eq!(
             last,
             Admission::Admitted {
@@ -206,17 +198,11 @@ mod tests {
         let (_, admission) = admit(state, now + 1_000_000, &POLICY);
         assert_eq!(admission, Admission::Disabled);
         assert_eq!(
-            admit(release(state), now, &POLICY).1,
+            admit(release(), now, &POLICY).1,
             Admission::Admitted {
                 starts_lock: false,
                 disables: false
             }
         );
-    }
-
-    #[test]
-    fn keys() {
-        assert_eq!(guard_key(Some(7), "alice"), "user:7");
-        assert_eq!(guard_key(None, "ghost"), "name:ghost");
     }
 }

@@ -1,17 +1,31 @@
 //! The rules of accounts, logins and sessions. Handlers call in here; this
 //! calls the store. Time comes from the injected [`Clock`].
+//!
+//! One [`Domain`] value, its methods grouped by concern, one file each:
+//! - [`credentials`]: checking passwords and codes, with the [`lockout`] rule
+//!   applied (every other file that takes a credential calls it);
+//! - [`auth`]: login and logout; [`sessions`]: live sessions;
+//! - [`passwords`]: changing a known password; [`recovery`]: mailed links;
+//! - [`accounts`], [`signup`], [`invitations`], [`keypairs`], [`totp`],
+//!   [`signing`] (API keypair requests), [`sso`] (single sign-on);
+//! - pure helpers: [`lockout`], [`otp`], [`tokens`], [`keys`], [`hasher`].
 
 pub mod accounts;
 pub mod auth;
 pub mod background;
+pub mod credentials;
 pub mod hasher;
 pub mod invitations;
+pub mod keypairs;
 pub mod keys;
 pub mod lockout;
+pub mod otp;
+pub mod passwords;
 pub mod recovery;
 pub mod sessions;
 pub mod signing;
 pub mod signup;
+pub mod sso;
 pub mod tokens;
 pub mod totp;
 
@@ -21,7 +35,10 @@ use baigate_shared::password::PasswordPolicy;
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::{Config, SignupMode};
+use crate::i18n::Lang;
 use crate::mail::Mailer;
+use crate::mail::templates::Template;
+use crate::model::User;
 use crate::store::{Store, StoreError};
 use hasher::PasswordHasher;
 use keys::KeyRing;
@@ -104,6 +121,7 @@ pub struct Domain {
     signature_window: i64,
     replay_cache: signing::ReplayCache,
     background: background::Background,
+    sso: sso::SsoPolicy,
 }
 
 /// The parts a [`Domain`] is made of.
@@ -134,6 +152,7 @@ impl Domain {
             signature_window: i64::try_from(config.api.signature_window.as_secs()).unwrap_or(300),
             replay_cache: signing::ReplayCache::default(),
             background: background::Background::default(),
+            sso: sso::SsoPolicy::from_config(config, &parts.public_origin),
         }
     }
 
@@ -170,7 +189,31 @@ impl Domain {
         &self.policy
     }
 
+    /// Whether the database answers (for `/health`).
+    pub async fn database_answers(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// Mails a notice to an account without waiting for the mail server;
+    /// a failure is logged with `failure` and the account's id.
+    pub(crate) fn mail_in_background(
+        &self,
+        user: &User,
+        template: Template,
+        lang: Lang,
+        failure: &'static str,
+    ) {
+        let mailer = self.mailer.clone();
+        let email = user.email.clone();
+        let uuid = user.uuid.clone();
+        self.background.spawn(async move {
+            if let Err(e) = mailer.send(&email, &template, lang).await {
+                tracing::warn!(user = %uuid, error = %e, "{failure}");
+            }
+        });
     }
 }

@@ -1,24 +1,23 @@
 //! Getting back into an account: verification mails, password reset by mail,
-//! changing the password while logged in, and the administrator's reset.
+//! and the administrator's reset.
 //!
 //! Requests that name an email address answer the same whatever the address;
 //! the lookup and the mail happen in the background so the answer's timing
 //! does not tell either.
 
-use baigate_shared::identity::{Email, canonical_identifier};
+use baigate_shared::identity::Email;
 use baigate_shared::password::{PasswordContext, PolicyViolation, normalize_password};
 
-use super::auth::{PasswordChange, PasswordReplacement};
 use super::tokens::{is_url_token_shaped, new_url_token, random_bytes, token_hash};
 use super::{Domain, DomainError};
-use crate::clock::{UnixTime, rfc3339};
 use crate::i18n::Lang;
 use crate::mail::templates::Template;
 use crate::mail::{Delivery, MailError};
 use crate::model::{
     AuditEvent, AuditKind, ClientInfo, NewMailedToken, TokenPurpose, User, UserStatus,
 };
-use crate::store::mailed_tokens::{TokenState, Verification};
+use crate::store::mailed_tokens::TokenState;
+pub use crate::store::mailed_tokens::Verification;
 
 /// Mails of one kind one account can be sent per hour.
 pub const MAILS_PER_HOUR: i64 = 5;
@@ -51,17 +50,6 @@ pub struct AdminReset {
     pub user: User,
     pub link: String,
     pub delivery: Result<Delivery, MailError>,
-}
-
-fn event(kind: AuditKind, at: UnixTime, user_id: Option<i64>, client: ClientInfo) -> AuditEvent {
-    AuditEvent {
-        at,
-        kind,
-        user_id,
-        identifier: None,
-        client,
-        detail: None,
-    }
 }
 
 impl Domain {
@@ -105,7 +93,7 @@ impl Domain {
                     expires_at: now.saturating_add(self.signup.verification_lifetime),
                 },
                 MAILS_PER_HOUR,
-                event(AuditKind::VerificationRequested, now, Some(user.id), client),
+                AuditEvent::new(AuditKind::VerificationRequested, now, Some(user.id), client),
             )
             .await?;
         if !issued {
@@ -137,7 +125,7 @@ impl Domain {
             .verify_email(
                 token_hash(code),
                 now,
-                event(AuditKind::EmailVerified, now, None, client),
+                AuditEvent::new(AuditKind::EmailVerified, now, None, client),
             )
             .await?;
         if let Verification::Verified { user_id } = outcome {
@@ -204,7 +192,7 @@ impl Domain {
                     expires_at: now.saturating_add(RESET_LIFETIME),
                 },
                 max_per_hour,
-                event(
+                AuditEvent::new(
                     AuditKind::PasswordResetRequested,
                     now,
                     Some(user.id),
@@ -301,10 +289,8 @@ impl Domain {
                 email_canonical,
                 new_hash,
                 now,
-                AuditEvent {
-                    detail: Some("with a mailed link; all sessions ended".into()),
-                    ..event(AuditKind::PasswordReset, now, None, client)
-                },
+                AuditEvent::new(AuditKind::PasswordReset, now, None, client)
+                    .with_detail("with a mailed link; all sessions ended"),
             )
             .await
             .map_err(DomainError::from)?
@@ -319,85 +305,23 @@ impl Domain {
         Ok(user)
     }
 
-    /// Mails the "your password was changed" notice in the background.
-    pub(crate) fn notify_password_changed(&self, user: &User, lang: Lang) {
-        let mailer = self.mailer.clone();
-        let email = user.email.clone();
-        let template = Template::PasswordChanged {
-            email: user.email.clone(),
-            when: rfc3339(self.now())
-                .replace('T', " ")
-                .trim_end_matches('Z')
-                .to_owned(),
-        };
-        let uuid = user.uuid.clone();
-        self.background.spawn(async move {
-            if let Err(e) = mailer.send(&email, &template, lang).await {
-                tracing::warn!(user = %uuid, error = %e, "password change notice failed");
-            }
-        });
-    }
-
-    /// `/func/auth/update-password`: the logged-in account changes its own
-    /// password; its other sessions end, this one stays.
-    pub async fn change_own_password(
-        &self,
-        user: &User,
-        keep_session: Option<i64>,
-        old: &str,
-        new: &str,
-        client: ClientInfo,
-        lang: Lang,
-    ) -> Result<PasswordChange, DomainError> {
-        // A stolen session must not become a way to guess the password.
-        if let Err(refusal) = self
-            .guarded_verify(Some(user), &user.username, old, &client, lang)
-            .await?
-        {
-            return Ok(PasswordChange::Refused(refusal));
-        }
-        self.replace_password(
-            user,
-            old,
-            new,
-            PasswordReplacement {
-                keep_session,
-                detail: if keep_session.is_some() {
-                    "logged in; other sessions ended"
-                } else {
-                    "signed request; all sessions ended"
-                },
-                client,
-                lang,
-            },
-        )
-        .await
-    }
-
     /// The administrator's reset: the current password stops working, every
     /// session ends, and a reset link is mailed (and returned). The
     /// administrator never sees or chooses the new password.
     pub async fn admin_reset_password(
         &self,
         login_name: &str,
+        client: ClientInfo,
         lang: Lang,
     ) -> Result<AdminReset, AdminResetError> {
-        let canonical = canonical_identifier(login_name)
-            .map_err(|_| AdminResetError::NoSuchUser(login_name.to_owned()))?;
         let user = self
-            .store
-            .find_user_by_login_name(canonical)
-            .await
-            .map_err(DomainError::from)?
+            .find_account(login_name)
+            .await?
             .ok_or_else(|| AdminResetError::NoSuchUser(login_name.to_owned()))?;
         // A password nobody knows replaces the current one.
         let unknown = hex::encode(random_bytes::<32>()?);
         let locked_hash = self.hasher.hash(unknown).await?;
         let now = self.now();
-        let client = ClientInfo {
-            ip: None,
-            user_agent: Some("baigate cli".into()),
-        };
         self.store
             .change_password(
                 user.id,
@@ -405,10 +329,8 @@ impl Domain {
                 locked_hash,
                 None,
                 now,
-                AuditEvent {
-                    detail: Some("reset by an administrator; all sessions ended".into()),
-                    ..event(AuditKind::PasswordReset, now, Some(user.id), client.clone())
-                },
+                AuditEvent::new(AuditKind::PasswordReset, now, Some(user.id), client.clone())
+                    .with_detail("reset by an administrator; all sessions ended"),
             )
             .await
             .map_err(DomainError::from)?;

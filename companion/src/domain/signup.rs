@@ -112,6 +112,7 @@ impl Domain {
                 created_at: now,
                 expires_at: now.saturating_add(policy.verification_lifetime),
             }),
+            password_unknown: false,
         };
         let account = self
             .provision_account(

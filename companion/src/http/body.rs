@@ -1,30 +1,55 @@
 //! Reading request bodies: size-limited, optionally AES-encoded, and parsed
-//! so that every mistake is a 400 naming the field.
+//! so that every mistake is a 400 naming the field. Handlers take them as
+//! extractors: [`JsonBody`], [`LimitedBody`], [`FormBody`].
 
-use baigate_shared::problem::{Problem, ProblemType};
-use poem::http::StatusCode;
+use baigate_shared::webserver::ENCODED_HEADER;
 use poem::http::header::{CONTENT_LENGTH, HOST};
-use poem::{Body, Request};
+use poem::{Body, FromRequest, Request, RequestBody};
 use serde::de::DeserializeOwned;
 
-use super::encoded;
 use super::problem::ApiError;
-use baigate_shared::webserver::ENCODED_HEADER;
+use super::{app_state, encoded};
 
 /// Auth routes refuse larger bodies before reading them.
 pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
 
-fn too_large() -> ApiError {
-    ApiError::problem(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Problem::new(
-            ProblemType::PayloadTooLarge,
-            format!(
-                "The request body is larger than {} KiB.",
-                AUTH_BODY_LIMIT / 1024
-            ),
-        ),
-    )
+/// A JSON object body (AES-encoded or not, `{}` when empty) read into `T`;
+/// a mistake is a 400 naming the field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<'a, T: DeserializeOwned> FromRequest<'a> for JsonBody<T> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let state = app_state(req)?;
+        Ok(Self(
+            read_json(req, body.take()?, &state.public_origin).await?,
+        ))
+    }
+}
+
+/// The raw body, within [`AUTH_BODY_LIMIT`].
+#[derive(Debug)]
+pub struct LimitedBody(pub Vec<u8>);
+
+impl<'a> FromRequest<'a> for LimitedBody {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Self(read_limited(req, body.take()?).await?))
+    }
+}
+
+/// A page's form fields (`application/x-www-form-urlencoded`), read within
+/// the limit. Pages answer a mangled form by showing it again, so what
+/// cannot be read is left at its default rather than refused.
+#[derive(Debug)]
+pub struct FormBody<T>(pub T);
+
+impl<'a, T: DeserializeOwned + Default> FromRequest<'a> for FormBody<T> {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = read_limited(req, body.take()?).await?;
+        Ok(Self(
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+        ))
+    }
 }
 
 /// Reads the raw body, refusing more than [`AUTH_BODY_LIMIT`] bytes whether or
@@ -36,15 +61,16 @@ pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|length| length > AUTH_BODY_LIMIT as u64) {
-        return Err(too_large());
+        return Err(ApiError::too_large(AUTH_BODY_LIMIT));
     }
     match body.into_bytes_limit(AUTH_BODY_LIMIT).await {
         Ok(bytes) => Ok(bytes.to_vec()),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
-        Err(e) => Err(ApiError::bad_request(
-            ProblemType::InvalidApiParams,
-            format!("The request body could not be read: {e}"),
-        )),
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            Err(ApiError::too_large(AUTH_BODY_LIMIT))
+        }
+        Err(e) => Err(ApiError::invalid_params(format!(
+            "The request body could not be read: {e}"
+        ))),
     }
 }
 
@@ -98,8 +124,7 @@ pub fn decode_json<T: DeserializeOwned>(
                     .filter(|plain| serde_json::from_slice::<serde_json::Value>(plain).is_ok())
             })
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    ProblemType::InvalidApiParams,
+                ApiError::invalid_params(
                     "The encoded request body could not be decrypted: the client's API endpoint \
                      must be this server's address.",
                 )
@@ -114,15 +139,11 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         serde_json::Value::Object(serde_json::Map::new())
     } else {
         serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::bad_request(
-                ProblemType::InvalidApiParams,
-                format!("The request body is not valid JSON: {e}"),
-            )
+            ApiError::invalid_params(format!("The request body is not valid JSON: {e}"))
         })?
     };
     if !value.is_object() {
-        return Err(ApiError::bad_request(
-            ProblemType::InvalidApiParams,
+        return Err(ApiError::invalid_params(
             "The request body must be a JSON object.",
         ));
     }
@@ -135,7 +156,9 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use baigate_shared::problem::{Problem, ProblemType};
     use baigate_shared::webserver::LoginRequest;
+    use poem::http::StatusCode;
 
     use super::*;
 

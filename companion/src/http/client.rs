@@ -1,12 +1,13 @@
 //! Who is asking: the client's IP (from the socket, or from `X-Forwarded-For`
-//! when the socket is a trusted proxy), user agent and language.
+//! when the socket is a trusted proxy), user agent and language, each an
+//! extractor a handler can take.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
 use poem::http::header::USER_AGENT;
-use poem::{Endpoint, Middleware, Request, Result};
+use poem::{Endpoint, FromRequest, Middleware, Request, RequestBody, Result};
 
 use crate::i18n::Lang;
 use crate::model::ClientInfo;
@@ -99,6 +100,18 @@ impl<E: Endpoint> Endpoint for ClientAddressEndpoint<E> {
             req.extensions_mut().insert(ClientIp(client));
         }
         self.inner.call(req).await
+    }
+}
+
+impl<'a> FromRequest<'a> for ClientInfo {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        Ok(client_info(req))
+    }
+}
+
+impl<'a> FromRequest<'a> for Lang {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        Ok(lang(req))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Companion-only routes under `/companion`, described by an OpenAPI document
-//! served at `/companion/openapi.json`. Routes that need a session take it
-//! like every other route: the `X-BackendAI-SessionID` header or the
-//! `AIOHTTP_SESSION` cookie.
+//! served at `/companion/openapi.json`. Authentication is a parameter type:
+//! [`SessionAuth`] (the `X-BackendAI-SessionID` header or the
+//! `AIOHTTP_SESSION` cookie) or [`CallerAuth`] (that, or a signed request),
+//! so the document declares each operation's security scheme; every
+//! operation's refusals are the answer table's problem documents.
 
 use std::sync::Arc;
 
@@ -9,17 +11,16 @@ use baigate_shared::keypair::{KeypairInfo, RotateKeypairRequest, RotatedKeypair}
 use baigate_shared::password::PasswordPolicyDocument;
 use baigate_shared::sessions::SessionSummary;
 use baigate_shared::summary::Summary;
-use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, OpenApiService};
 
 use super::AppState;
-use super::client::{client_info, lang};
-use super::cloud::require_session;
-use super::keypair::authenticate;
+use super::auth::{CallerAuth, SessionAuth};
 use super::problem::ApiError;
 use super::webserver::session_summary;
+use crate::i18n::Lang;
+use crate::model::ClientInfo;
 
 /// The companion's own API.
 #[derive(Debug, Clone)]
@@ -47,17 +48,10 @@ enum Rotation {
 #[OpenApi]
 impl CompanionApi {
     /// The caller's account (role, 2FA, previous login, live sessions) and
-    /// the companion host's live CPU, memory and disk use. A session or a
-    /// signed request.
+    /// the companion host's live CPU, memory and disk use.
     #[oai(path = "/summary", method = "get")]
-    async fn summary(&self, req: &Request) -> poem::Result<Json<Summary>> {
-        let caller = authenticate(req, b"", &self.state).await?;
-        let account = self
-            .state
-            .domain
-            .account_summary(caller.user())
-            .await
-            .map_err(ApiError::from)?;
+    async fn summary(&self, caller: CallerAuth) -> Result<Json<Summary>, ApiError> {
+        let account = self.state.domain.account_summary(caller.0.user()).await?;
         Ok(Json(Summary {
             account,
             host: self.state.host.usage().await,
@@ -65,38 +59,36 @@ impl CompanionApi {
         }))
     }
 
-    /// The caller's access key (never the secret key). A session or a
-    /// signed request.
+    /// The caller's access key (never the secret key).
     #[oai(path = "/keypair", method = "get")]
-    async fn keypair(&self, req: &Request) -> poem::Result<Json<KeypairInfo>> {
-        let caller = authenticate(req, b"", &self.state).await?;
-        Ok(Json(KeypairInfo {
-            access_key: caller.user().access_key.clone(),
-        }))
+    async fn keypair(&self, caller: CallerAuth) -> Json<KeypairInfo> {
+        Json(KeypairInfo {
+            access_key: caller.0.user().access_key.clone(),
+        })
     }
 
-    /// A new keypair replaces the old one at once. Needs a session and the
-    /// password again (and a one-time code when 2FA is on); the secret key
-    /// is in this answer only.
+    /// A new keypair replaces the old one at once. Needs the password again
+    /// (and a one-time code when 2FA is on); the secret key is in this answer
+    /// only.
     #[oai(path = "/keypair/rotate", method = "post")]
     async fn rotate_keypair(
         &self,
-        req: &Request,
+        session: SessionAuth,
         body: Json<RotateKeypairRequest>,
-    ) -> poem::Result<Rotation> {
-        let live = require_session(req, &self.state).await?;
+        client: ClientInfo,
+        lang: Lang,
+    ) -> Result<Rotation, ApiError> {
         let (user, secret_key) = self
             .state
             .domain
             .rotate_own_keypair(
-                &live,
+                &session.0,
                 &body.0.password,
                 body.0.otp.as_deref(),
-                client_info(req),
-                lang(req),
+                client,
+                lang,
             )
-            .await
-            .map_err(reauth_problem)?;
+            .await?;
         Ok(Rotation::Rotated(Json(RotatedKeypair {
             access_key: user.access_key,
             secret_key,
@@ -104,7 +96,7 @@ impl CompanionApi {
     }
 
     /// The password policy this server enforces, with a description of each
-    /// rule, so a client can show the same checklist live.
+    /// rule, so a client can show the same checklist live. No session needed.
     #[oai(path = "/password-policy", method = "get")]
     async fn password_policy(&self) -> Json<PasswordPolicyDocument> {
         Json(PasswordPolicyDocument::new(
@@ -113,16 +105,11 @@ impl CompanionApi {
     }
 
     /// The caller's account's live sessions, oldest first; `current` marks
-    /// the caller's own. Needs a session (401 otherwise).
+    /// the caller's own.
     #[oai(path = "/sessions", method = "get")]
-    async fn sessions(&self, req: &Request) -> poem::Result<Json<Vec<SessionSummary>>> {
-        let live = require_session(req, &self.state).await?;
-        let sessions = self
-            .state
-            .domain
-            .list_sessions(&live.user)
-            .await
-            .map_err(ApiError::from)?;
+    async fn sessions(&self, session: SessionAuth) -> Result<Json<Vec<SessionSummary>>, ApiError> {
+        let live = session.0;
+        let sessions = self.state.domain.list_sessions(&live.user).await?;
         Ok(Json(
             sessions
                 .iter()
@@ -132,56 +119,24 @@ impl CompanionApi {
     }
 
     /// Ends one of the caller's account's sessions (it may be the caller's
-    /// own). Needs a session (401 otherwise).
+    /// own).
     #[oai(path = "/sessions/:id", method = "delete")]
-    async fn end_session(&self, req: &Request, id: Path<String>) -> poem::Result<EndSession> {
-        let live = require_session(req, &self.state).await?;
+    async fn end_session(
+        &self,
+        session: SessionAuth,
+        id: Path<String>,
+        client: ClientInfo,
+    ) -> Result<EndSession, ApiError> {
         let ended = self
             .state
             .domain
-            .end_own_session(&live.user, &id.0, client_info(req))
-            .await
-            .map_err(ApiError::from)?;
+            .end_own_session(&session.0.user, &id.0, client)
+            .await?;
         Ok(if ended {
             EndSession::Ended
         } else {
             EndSession::NotFound
         })
-    }
-}
-
-/// The answer when proving who one is went wrong.
-fn reauth_problem(error: crate::domain::totp::TotpError) -> ApiError {
-    use crate::domain::totp::TotpError;
-    use baigate_shared::problem::{Problem, ProblemType};
-    use poem::http::StatusCode;
-    match error {
-        TotpError::WrongPassword => ApiError::problem(
-            StatusCode::UNAUTHORIZED,
-            Problem::new(ProblemType::AuthFailed, "The password is not right.")
-                .with_field("password"),
-        ),
-        TotpError::InvalidCode => ApiError::problem(
-            StatusCode::UNAUTHORIZED,
-            Problem::new(
-                ProblemType::TotpAuthFailed,
-                "A current one-time code is needed.",
-            )
-            .with_field("otp"),
-        ),
-        TotpError::Locked { retry_after } => ApiError::problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            Problem::new(
-                ProblemType::TooManyRequests,
-                "Too many failed login attempts",
-            )
-            .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
-        ),
-        TotpError::Domain(e) => e.into(),
-        other => ApiError::problem(
-            StatusCode::BAD_REQUEST,
-            Problem::new(ProblemType::GenericBadRequest, other.to_string()),
-        ),
     }
 }
 

@@ -7,12 +7,13 @@
 //! CSRF defence. Requests without `Origin` (the CLI, curl) pass. Every answer
 //! carries `Vary: Origin` because it depends on it.
 //!
-//! One exception: the companion's own HTML forms. Their pages carry
-//! `Referrer-Policy: no-referrer` (their URLs hold mailed tokens), and under
-//! that policy a browser sends `Origin: null` with the form's POST. Those
-//! routes act on no session or cookie (a change needs the mailed token, a
-//! signup its invitation), so a `null` origin may post to them, and only to
-//! them.
+//! One exception: forms posted under `Referrer-Policy: no-referrer`, which
+//! makes a browser send `Origin: null`: the companion's own HTML forms
+//! (their URLs hold mailed tokens) and the start of a single sign-on (posted
+//! from an extension page). Those routes act on no session or cookie (a
+//! change needs the mailed token, a signup its invitation, a sign-on sends
+//! its token only to an allowed address), so a `null` origin may post to
+//! them, and only to them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -32,11 +33,12 @@ const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 const EXPOSED_HEADERS: &str = "X-BackendAI-SessionID, Retry-After, Content-Disposition";
 const PREFLIGHT_MAX_AGE: &str = "600";
 /// The routes of the companion's own HTML forms (see the module comment).
-const PAGE_FORMS: [&str; 4] = [
+const PAGE_FORMS: [&str; 5] = [
     "/signup",
     "/resend-verification",
     "/forgot-password",
     "/change-password",
+    "/func/openid/login",
 ];
 
 /// A form of one of the companion's pages, posted under `no-referrer`.

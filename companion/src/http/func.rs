@@ -11,7 +11,8 @@ use poem::{Response, handler};
 
 use super::{AppState, json_response};
 use crate::config::SignupMode;
-use crate::domain::SignupPolicy;
+use crate::domain::sso::SsoVendor;
+use crate::domain::{Domain, SignupPolicy};
 
 /// The API version announced. v8.20240915 corresponds to manager 24.09, the
 /// first release whose WebUI offers extending the login session.
@@ -54,6 +55,7 @@ pub async fn webui_config(Data(state): Data<&Arc<AppState>>) -> Response {
             &state.public_origin,
             state.domain.signup_policy(),
             state.domain.totp_required(),
+            &sso_lines(&state.domain),
         ))
 }
 
@@ -72,7 +74,35 @@ fn toml_string(value: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-fn render_webui_config(public_origin: &str, signup: &SignupPolicy, totp_required: bool) -> String {
+/// `singleSignOnVendors` (a comma-separated string, as the WebUI splits it)
+/// and `ssoRealmName`, when single sign-on is configured.
+fn sso_lines(domain: &Domain) -> String {
+    let vendors: Vec<&str> = domain
+        .sso_vendors()
+        .iter()
+        .map(|vendor| match vendor {
+            SsoVendor::OpenId => "openid",
+        })
+        .collect();
+    if vendors.is_empty() {
+        return String::new();
+    }
+    let mut lines = format!(
+        "singleSignOnVendors = {}\n",
+        toml_string(&vendors.join(","))
+    );
+    if let Some(realm) = domain.sso_realm_name() {
+        lines.push_str(&format!("ssoRealmName = {}\n", toml_string(realm)));
+    }
+    lines
+}
+
+fn render_webui_config(
+    public_origin: &str,
+    signup: &SignupPolicy,
+    totp_required: bool,
+    sso: &str,
+) -> String {
     format!(
         r#"# Backend.AI WebUI configuration served by the baigate companion.
 [general]
@@ -88,7 +118,7 @@ enableExtendLoginSession = true
 enable2FA = true
 force2FA = {force_totp}
 autoLogout = false
-
+{sso}
 [wsproxy]
 proxyURL = ""
 
@@ -122,7 +152,7 @@ mod tests {
             verification_lifetime: 3600,
             allow_password_reset: true,
         };
-        let text = render_webui_config("http://127.0.0.1:8090", &policy, false);
+        let text = render_webui_config("http://127.0.0.1:8090", &policy, false, "");
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         let general = parsed["general"].as_table().unwrap();
         assert_eq!(
@@ -139,6 +169,24 @@ mod tests {
             general["allowAnonymousChangePassword"].as_bool(),
             Some(true)
         );
+    }
+
+    #[test]
+    fn single_sign_on_is_listed_as_a_string() {
+        let policy = SignupPolicy {
+            mode: SignupMode::Closed,
+            verify_email: false,
+            verification_lifetime: 3600,
+            allow_password_reset: false,
+        };
+        let sso = "singleSignOnVendors = \"openid\"\nssoRealmName = \"Example \\\"Co\\\"\"\n";
+        let text = render_webui_config("http://127.0.0.1:8090", &policy, false, sso);
+        let parsed: toml::Table = toml::from_str(&text).unwrap();
+        let general = parsed["general"].as_table().unwrap();
+        assert_eq!(general["singleSignOnVendors"].as_str(), Some("openid"));
+        assert_eq!(general["ssoRealmName"].as_str(), Some("Example \"Co\""));
+        let plain = render_webui_config("http://127.0.0.1:8090", &policy, false, "");
+        assert!(!plain.contains("singleSignOnVendors"));
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! HTTP: routes, middleware and the mapping between the wire and the domain.
 
+mod auth;
 mod body;
 mod client;
 mod cloud;
 pub mod companion;
 mod cors;
-mod documents;
 mod encoded;
 mod func;
 mod headers;
 mod keypair;
-mod page_text;
 mod pages;
 pub mod problem;
 mod session_token;
+mod sso;
 pub mod throttle;
 mod totp;
 mod webserver;
@@ -25,7 +25,7 @@ use poem::http::StatusCode;
 use poem::http::header::CONTENT_TYPE;
 use poem::middleware::CatchPanic;
 use poem::web::Data;
-use poem::{Endpoint, EndpointExt, Response, Route, get, handler, post};
+use poem::{Endpoint, EndpointExt, Request, Response, Route, get, handler, post};
 use serde::Serialize;
 use url::Url;
 
@@ -82,6 +82,12 @@ impl AppState {
     }
 }
 
+/// The state a request runs with (the app puts it in every request).
+fn app_state(req: &Request) -> Result<&Arc<AppState>, ApiError> {
+    req.data::<Arc<AppState>>()
+        .ok_or_else(|| ApiError::Internal("the app state is missing from a request".into()))
+}
+
 /// A JSON answer (`application/json; charset=utf-8`).
 pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
@@ -90,12 +96,6 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Resp
             .header(CONTENT_TYPE, "application/json; charset=utf-8")
             .body(body),
         Err(e) => ApiError::Internal(format!("an answer failed to serialise: {e}")).into(),
-    }
-}
-
-impl From<ApiError> for Response {
-    fn from(error: ApiError) -> Self {
-        poem::IntoResponse::into_response(error)
     }
 }
 
@@ -109,7 +109,7 @@ struct Health {
 /// `GET /health`: 200 when the database answers, 503 otherwise.
 #[handler]
 async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
-    let database_ok = state.domain.store().ping().await.is_ok();
+    let database_ok = state.domain.database_answers().await;
     let (status, word) = if database_ok {
         (StatusCode::OK, "ok")
     } else {
@@ -125,7 +125,9 @@ async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
     )
 }
 
-/// The whole application as one endpoint.
+/// The whole application as one endpoint. Routes that check a credential or
+/// send mail take [`throttle::Throttled`]; routes that need a session or a
+/// signature take the extractors of `auth`.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let api = companion::service(
         companion::CompanionApi {
@@ -137,35 +139,16 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let hsts = state.secure_cookies;
     let cors = cors::Cors(Arc::new(state.cors.clone()));
     let client_address = ClientAddress(state.trusted_proxies.clone());
-    // Every route that checks a credential or sends mail goes through it.
-    let throttled = state.throttle.clone();
     Route::new()
+        // Version negotiation and the WebUI's configuration.
         .at("/", get(func::version))
         .at("/func", get(func::version))
         .at("/func/", get(func::version))
-        .at(
-            "/func/auth",
-            get(keypair::echo.with(throttled.clone())).post(keypair::echo.with(throttled.clone())),
-        )
-        .at(
-            "/func/auth/role",
-            get(keypair::role.with(throttled.clone())),
-        )
-        .at(
-            "/auth",
-            get(keypair::echo.with(throttled.clone())).post(keypair::echo.with(throttled.clone())),
-        )
-        .at("/auth/role", get(keypair::role.with(throttled.clone())))
-        .at(
-            "/auth/update-password",
-            post(cloud::update_password).with(throttled.clone()),
-        )
         .at("/func/ping", get(func::ping))
         .at("/config.toml", get(func::webui_config))
-        .at(
-            "/server/login",
-            post(webserver::login).with(throttled.clone()),
-        )
+        .at("/health", get(health))
+        // The webserver's login protocol.
+        .at("/server/login", post(webserver::login))
         .at(
             "/server/login-check",
             post(webserver::login_check).get(webserver::login_check),
@@ -173,85 +156,72 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/server/logout", post(webserver::logout))
         .at(
             "/server/update-password-no-auth",
-            post(webserver::update_password_no_auth).with(throttled.clone()),
+            post(webserver::update_password_no_auth),
         )
         .at(
             "/server/extend-login-session",
             post(webserver::extend_login_session),
         )
+        .at("/server/token-login", post(sso::token_login))
+        // Single sign-on.
         .at(
-            "/func/auth/signup",
-            post(cloud::signup).with(throttled.clone()),
+            "/func/openid/login",
+            get(sso::openid_login_link).post(sso::openid_login_form),
         )
-        .at(
-            "/func/auth/update-password",
-            post(cloud::update_password).with(throttled.clone()),
-        )
-        .at(
-            "/func/totp",
-            get(totp::status)
-                .post(totp::enrol)
-                .delete(totp::disable.with(throttled.clone())),
-        )
-        .at(
-            "/func/totp/verify",
-            post(totp::verify.with(throttled.clone())),
-        )
-        .at(
-            "/func/totp/recovery-codes",
-            post(totp::renew_recovery_codes.with(throttled.clone())),
-        )
-        .at(
-            "/func/totp/anon",
-            post(totp::anonymous_enrol.with(throttled.clone())),
-        )
-        .at(
-            "/func/totp/anon/verify",
-            post(totp::anonymous_verify.with(throttled.clone())),
-        )
+        .at("/func/openid/redirect", get(sso::openid_redirect))
+        // API keypair mode, under the webserver's and the manager's paths.
+        .at("/func/auth", get(keypair::echo).post(keypair::echo))
+        .at("/func/auth/role", get(keypair::role))
+        .at("/auth", get(keypair::echo).post(keypair::echo))
+        .at("/auth/role", get(keypair::role))
+        .at("/auth/update-password", post(cloud::update_password))
+        // Signup and recovery.
+        .at("/func/auth/signup", post(cloud::signup))
+        .at("/func/auth/update-password", post(cloud::update_password))
         .at("/func/cloud/ping", get(cloud::cloud_ping))
         .at(
             "/func/cloud/send-verification-email",
-            post(cloud::send_verification_email).with(throttled.clone()),
+            post(cloud::send_verification_email),
         )
-        .at(
-            "/func/cloud/verify-email",
-            post(cloud::verify_email).with(throttled.clone()),
-        )
+        .at("/func/cloud/verify-email", post(cloud::verify_email))
         .at(
             "/func/cloud/send-password-change-email",
-            post(cloud::send_password_change_email).with(throttled.clone()),
+            post(cloud::send_password_change_email),
         )
+        .at("/func/cloud/change-password", post(cloud::change_password))
+        // Two-factor authentication.
         .at(
-            "/func/cloud/change-password",
-            post(cloud::change_password).with(throttled.clone()),
+            "/func/totp",
+            get(totp::status).post(totp::enrol).delete(totp::disable),
         )
+        .at("/func/totp/verify", post(totp::verify))
+        .at(
+            "/func/totp/recovery-codes",
+            post(totp::renew_recovery_codes),
+        )
+        .at("/func/totp/anon", post(totp::anonymous_enrol))
+        .at("/func/totp/anon/verify", post(totp::anonymous_verify))
+        // The companion's own pages.
         .at(
             "/signup",
-            get(pages::signup_form).post(pages::signup_submit.with(throttled.clone())),
+            get(pages::signup_form).post(pages::signup_submit),
         )
-        .at(
-            "/verify-email",
-            get(pages::verify_email.with(throttled.clone())),
-        )
-        .at(
-            "/resend-verification",
-            post(pages::resend_verification.with(throttled.clone())),
-        )
+        .at("/verify-email", get(pages::verify_email))
+        .at("/resend-verification", post(pages::resend_verification))
         .at(
             "/forgot-password",
-            get(pages::forgot_form).post(pages::forgot_submit.with(throttled.clone())),
+            get(pages::forgot_form).post(pages::forgot_submit),
         )
         .at(
             "/change-password",
-            get(pages::change_form).post(pages::change_submit.with(throttled)),
+            get(pages::change_form).post(pages::change_submit),
         )
         .at("/terms", get(pages::terms))
         .at("/privacy", get(pages::privacy))
         .at("/resources/documents/:name", get(pages::webui_document))
         .at("/static/baigate.css", get(pages::stylesheet))
         .at("/static/checklist.js", get(pages::checklist_script))
-        .at("/health", get(health))
+        // The companion's own API.
         .at("/companion/openapi.json", spec)
         .nest("/companion", api)
         .data(state)

@@ -1,12 +1,25 @@
-//! Every error answer is a problem document; this is the one place that turns
-//! failures into HTTP status codes and bodies.
+//! The answer table: every refusal the companion gives becomes its status,
+//! problem type, title and extra members here, and only here. Handlers and
+//! pages return domain errors (or the named constructors below) and let the
+//! conversions choose the answer; pages take the status from the same table
+//! and show their own translated text.
 
+use baigate_shared::password::PolicyViolation;
 use baigate_shared::problem::{Problem, ProblemType};
+use baigate_shared::webserver::wording;
 use poem::http::StatusCode;
 use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use poem::{IntoResponse, Response};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
 
 use crate::domain::DomainError;
+use crate::domain::accounts::AccountError;
+use crate::domain::credentials::{LoginRefusal, ReauthError};
+use crate::domain::recovery::ResetError;
+use crate::domain::signing::{SignatureError, SignedRequestError};
+use crate::domain::signup::SignupError;
+use crate::domain::totp::TotpError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -37,9 +50,151 @@ impl ApiError {
         Self::field(field, format!("You must provide the {field} field."))
     }
 
-    pub fn bad_request(problem_type: ProblemType, title: impl Into<String>) -> Self {
-        Self::problem(StatusCode::BAD_REQUEST, Problem::new(problem_type, title))
+    /// 400 `invalid-api-params` about the request as a whole.
+    pub fn invalid_params(title: impl Into<String>) -> Self {
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            Problem::new(ProblemType::InvalidApiParams, title),
+        )
     }
+
+    /// 401: the request needs a session (or a signature) and has none.
+    pub fn unauthorized() -> Self {
+        Self::problem(
+            StatusCode::UNAUTHORIZED,
+            Problem::new(ProblemType::AuthFailed, "Unauthorized access"),
+        )
+    }
+
+    /// 400: a login sent with a live session, in Backend.AI's words.
+    pub fn already_logged_in() -> Self {
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            Problem::new(ProblemType::GenericBadRequest, wording::ALREADY_LOGGED_IN),
+        )
+    }
+
+    /// 429 for a lock on failed attempts, as Backend.AI answers it, with
+    /// `Retry-After` and the remaining seconds.
+    pub fn locked(retry_after: i64, details: impl Into<String>) -> Self {
+        Self::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::new(
+                ProblemType::TooManyRequests,
+                "Too many failed login attempts",
+            )
+            .with_details(details)
+            .with_retry_after(u64::try_from(retry_after).unwrap_or(0)),
+        )
+    }
+
+    /// 429 from the per-client-address limit.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::new(
+                ProblemType::RateLimitExceeded,
+                "Too many requests from this address. Wait a little and try again.",
+            )
+            .with_retry_after(retry_after),
+        )
+    }
+
+    /// 400: a new password the policy refuses, naming the rules it breaks.
+    pub fn weak_password(violation: &PolicyViolation, field: &str) -> Self {
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            weak_password_problem(violation, field),
+        )
+    }
+
+    /// 400: the new password is the current one.
+    pub fn same_password() -> Self {
+        Self::problem(StatusCode::BAD_REQUEST, same_password_problem())
+    }
+
+    /// 400: a mailed link's token is unknown, expired or used.
+    pub fn invalid_link(field: &str) -> Self {
+        Self::problem(
+            StatusCode::BAD_REQUEST,
+            Problem::new(
+                ProblemType::InvalidToken,
+                "The link is not valid: it may have expired, been used, or been replaced by a \
+                 newer one.",
+            )
+            .with_field(field),
+        )
+    }
+
+    /// 404: single sign-on with this provider is not set up here.
+    pub fn sso_not_configured() -> Self {
+        Self::problem(
+            StatusCode::NOT_FOUND,
+            Problem::new(
+                ProblemType::NotFound,
+                "Single sign-on with this provider is not configured on this server.",
+            ),
+        )
+    }
+
+    /// 400: the two copies of a new password differ.
+    pub fn passwords_differ(field: &str) -> Self {
+        Self::field(field, "The new passwords do not match.")
+    }
+
+    /// 413: a body over the route's limit.
+    pub fn too_large(limit: usize) -> Self {
+        Self::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Problem::new(
+                ProblemType::PayloadTooLarge,
+                format!("The request body is larger than {} KiB.", limit / 1024),
+            ),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Problem(status, _) => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem type clients match on (pages pick their words by it).
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            Self::Problem(_, problem) => problem.problem_type.clone(),
+            Self::Internal(_) => ProblemType::InternalServerError,
+        }
+    }
+
+    /// The same answer about a field the client named differently (such as
+    /// the WebUI's `user_name` for `username`).
+    pub fn renaming_field(mut self, from: &str, to: &str) -> Self {
+        if let Self::Problem(_, problem) = &mut self
+            && problem.field.as_deref() == Some(from)
+        {
+            problem.field = Some(to.to_owned());
+        }
+        self
+    }
+}
+
+fn weak_password_problem(violation: &PolicyViolation, field: &str) -> Problem {
+    Problem::new(
+        ProblemType::RejectedByHook,
+        "The password does not meet the password policy.",
+    )
+    .with_details(violation.message())
+    .with_field(field)
+}
+
+fn same_password_problem() -> Problem {
+    Problem::new(
+        ProblemType::InvalidApiParams,
+        "Cannot update to the same password as an existing password.",
+    )
+    .with_field("new_password")
 }
 
 /// A required field's value, or Backend.AI's 400 naming it when it is
@@ -53,6 +208,289 @@ pub fn required(value: Option<String>, field: &str) -> Result<String, ApiError> 
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         Self::Internal(error.to_string())
+    }
+}
+
+/// How a refused login is answered, as the 23.09 webserver answers: a
+/// lock is a status of its own; anything else is a problem for the `data`
+/// member of an HTTP 200.
+#[derive(Debug)]
+pub enum LoginAnswer {
+    InBody(Problem),
+    Status(ApiError),
+}
+
+impl From<LoginRefusal> for LoginAnswer {
+    fn from(refusal: LoginRefusal) -> Self {
+        let details = match refusal {
+            LoginRefusal::Locked { retry_after } => {
+                let minutes = (retry_after + 59) / 60;
+                return Self::Status(ApiError::locked(
+                    retry_after,
+                    format!(
+                        "Login is locked after too many failures in a row. Try again in \
+                         {minutes} minute(s)."
+                    ),
+                ));
+            }
+            LoginRefusal::PasswordLoginDisabled => {
+                return Self::Status(ApiError::problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Problem::new(
+                        ProblemType::PasswordLoginDisabled,
+                        "Too many failed login attempts",
+                    )
+                    .with_details(
+                        "Password login is off after too many failures in a row. Choose a new \
+                         password with \"Forgot password?\", or ask an administrator to unlock \
+                         it.",
+                    ),
+                ));
+            }
+            LoginRefusal::OtpRequired => {
+                return Self::InBody(
+                    Problem::new(
+                        ProblemType::RequireTotpAuthentication,
+                        "Two-Factor Authentication needed.",
+                    )
+                    // Exactly this text: both the 23.09 CLI and the WebUI prompt on it.
+                    .with_details(wording::OTP_NOT_PROVIDED),
+                );
+            }
+            LoginRefusal::OtpInvalid => {
+                return Self::InBody(
+                    Problem::new(
+                        ProblemType::RejectedByHook,
+                        "Operation rejected by a hook plugin.",
+                    )
+                    .with_details(wording::INVALID_OTP),
+                );
+            }
+            LoginRefusal::Inactive => {
+                return Self::InBody(
+                    Problem::new(
+                        ProblemType::AccountDisabled,
+                        "Credential/signature mismatch.",
+                    )
+                    .with_details("This account has been disabled. Contact your administrator."),
+                );
+            }
+            LoginRefusal::Mismatch => "User credential mismatch.",
+            LoginRefusal::NeedsVerification => wording::NEEDS_VERIFICATION,
+        };
+        Self::InBody(
+            Problem::new(ProblemType::AuthFailed, "Credential/signature mismatch.")
+                .with_details(details),
+        )
+    }
+}
+
+/// `/server/update-password-no-auth`: the new password is the current one.
+pub fn same_password_in_body() -> Problem {
+    same_password_problem()
+}
+
+/// `/server/update-password-no-auth`: the new password breaks the policy.
+pub fn weak_password_in_body(violation: &PolicyViolation) -> Problem {
+    Problem::new(
+        ProblemType::RejectedByHook,
+        "The new password does not meet the password policy.",
+    )
+    .with_details(violation.message())
+    .with_field("new_password")
+}
+
+/// `/server/token-login` with a token that is unknown, expired, used up or
+/// not the caller's, in the words of Backend.AI's OpenID hook.
+pub fn invalid_sso_token() -> Problem {
+    Problem::new(
+        ProblemType::RejectedByHook,
+        "Operation rejected by a hook plugin.",
+    )
+    .with_details("Invalid authentication token")
+}
+
+/// `/func/auth/update-password`: a wrong current password, in Backend.AI's
+/// words; a lock keeps its own answer.
+pub fn old_password_refused(refusal: LoginRefusal) -> ApiError {
+    match LoginAnswer::from(refusal) {
+        LoginAnswer::Status(error) => error,
+        LoginAnswer::InBody(_) => ApiError::problem(
+            StatusCode::UNAUTHORIZED,
+            Problem::new(ProblemType::AuthFailed, "Old password mismatch")
+                .with_field("old_password"),
+        ),
+    }
+}
+
+impl From<SignupError> for ApiError {
+    fn from(error: SignupError) -> Self {
+        match error {
+            SignupError::Closed => Self::problem(
+                StatusCode::FORBIDDEN,
+                Problem::new(
+                    ProblemType::SignupDisabled,
+                    "Signup is disabled on this server. Ask an administrator for an account.",
+                ),
+            ),
+            SignupError::InvitationRequired => Self::problem(
+                StatusCode::FORBIDDEN,
+                Problem::new(
+                    ProblemType::InvitationRequired,
+                    "An invitation token is required to sign up on this server.",
+                )
+                .with_field("token"),
+            ),
+            SignupError::Disagreed => Self::field(
+                "agreement",
+                "You must agree to the Terms of Service and the Privacy Policy to sign up.",
+            ),
+            SignupError::Account(error) => error.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::InvalidEmail(e) => {
+                Self::field("email", format!("The email address {e}."))
+            }
+            AccountError::InvalidUsername(e) => {
+                Self::field("username", format!("The username {e}."))
+            }
+            AccountError::WeakPassword(violation) => Self::weak_password(&violation, "password"),
+            AccountError::EmailTaken => Self::problem(
+                StatusCode::CONFLICT,
+                Problem::new(
+                    ProblemType::EmailAlreadyExists,
+                    "An account with this email address already exists.",
+                )
+                .with_field("email"),
+            ),
+            AccountError::UsernameTaken => Self::problem(
+                StatusCode::CONFLICT,
+                Problem::new(
+                    ProblemType::UsernameAlreadyExists,
+                    "This username is already taken.",
+                )
+                .with_field("username"),
+            ),
+            AccountError::InvalidInvitation => Self::problem(
+                StatusCode::FORBIDDEN,
+                Problem::new(
+                    ProblemType::InvalidInvitation,
+                    "The invitation token is not valid: it may have expired, been used up or be \
+                     meant for another address.",
+                )
+                .with_field("token"),
+            ),
+            AccountError::Domain(e) => e.into(),
+        }
+    }
+}
+
+impl From<ResetError> for ApiError {
+    fn from(error: ResetError) -> Self {
+        match error {
+            ResetError::Disabled => Self::problem(
+                StatusCode::FORBIDDEN,
+                Problem::new(
+                    ProblemType::PasswordResetDisabled,
+                    "Password reset by mail is turned off on this server. Ask an administrator.",
+                ),
+            ),
+            ResetError::InvalidToken => Self::invalid_link("token"),
+            ResetError::Weak(violation) => Self::weak_password(&violation, "password"),
+            ResetError::Domain(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReauthError> for ApiError {
+    fn from(error: ReauthError) -> Self {
+        match error {
+            ReauthError::WrongPassword => Self::problem(
+                StatusCode::UNAUTHORIZED,
+                Problem::new(ProblemType::AuthFailed, "The password is not right.")
+                    .with_field("password"),
+            ),
+            ReauthError::InvalidCode => invalid_code(),
+            ReauthError::Locked { retry_after } => Self::locked(
+                retry_after,
+                "Too many failures in a row. Wait, then try again.",
+            ),
+            ReauthError::Domain(e) => e.into(),
+        }
+    }
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::problem(
+        StatusCode::UNAUTHORIZED,
+        Problem::new(ProblemType::TotpAuthFailed, "TOTP authorization failed").with_field("otp"),
+    )
+}
+
+impl From<TotpError> for ApiError {
+    fn from(error: TotpError) -> Self {
+        let bad_request = |title: &str| {
+            Self::problem(
+                StatusCode::BAD_REQUEST,
+                Problem::new(ProblemType::GenericBadRequest, title),
+            )
+        };
+        match error {
+            TotpError::AlreadyActive => {
+                bad_request("Two-factor authentication is already on for this account.")
+            }
+            TotpError::NotActive => {
+                bad_request("Two-factor authentication is not on for this account.")
+            }
+            TotpError::NotStarted => bad_request("Start the setup first (POST /func/totp)."),
+            TotpError::ExpiredToken => Self::problem(
+                StatusCode::BAD_REQUEST,
+                Problem::new(ProblemType::ExpiredToken, "Expired Token")
+                    .with_field("registration_token"),
+            ),
+            TotpError::InvalidToken => Self::problem(
+                StatusCode::BAD_REQUEST,
+                Problem::new(ProblemType::InvalidToken, "Invalid Token")
+                    .with_field("registration_token"),
+            ),
+            TotpError::InvalidCode => invalid_code(),
+            TotpError::Locked { retry_after } => Self::locked(
+                retry_after,
+                "Too many wrong codes in a row. Wait, then try again.",
+            ),
+            TotpError::Reauth(e) => e.into(),
+            TotpError::Domain(e) => e.into(),
+        }
+    }
+}
+
+impl From<SignatureError> for ApiError {
+    fn from(error: SignatureError) -> Self {
+        match error {
+            SignatureError::Mismatch => Self::problem(
+                StatusCode::UNAUTHORIZED,
+                Problem::new(ProblemType::AuthFailed, "Credential/signature mismatch.")
+                    .with_details("Signature mismatch"),
+            ),
+            other => Self::problem(
+                StatusCode::BAD_REQUEST,
+                Problem::new(ProblemType::InvalidAuthParams, other.to_string()),
+            ),
+        }
+    }
+}
+
+impl From<SignedRequestError> for ApiError {
+    fn from(error: SignedRequestError) -> Self {
+        match error {
+            SignedRequestError::Signature(error) => error.into(),
+            SignedRequestError::Domain(error) => error.into(),
+        }
     }
 }
 
@@ -80,10 +518,7 @@ fn internal_problem() -> Problem {
 
 impl poem::error::ResponseError for ApiError {
     fn status(&self) -> StatusCode {
-        match self {
-            Self::Problem(status, _) => *status,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        ApiError::status(self)
     }
 
     fn as_response(&self) -> Response {
@@ -100,6 +535,63 @@ impl poem::error::ResponseError for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         poem::error::ResponseError::as_response(&self)
+    }
+}
+
+impl From<ApiError> for Response {
+    fn from(error: ApiError) -> Self {
+        error.into_response()
+    }
+}
+
+/// The problem document's shape, for the OpenAPI description only (answers
+/// are written from [`Problem`]).
+#[derive(Debug, poem_openapi::Object)]
+#[oai(rename = "Problem")]
+struct ProblemDocument {
+    /// `https://api.backend.ai/probs/<slug>`; clients match the slug.
+    #[oai(rename = "type")]
+    problem_type: String,
+    title: String,
+    details: Option<String>,
+    /// The request field the problem is about.
+    field: Option<String>,
+    /// Seconds until a lock or limit ends (also in `Retry-After`).
+    retry_after: Option<u64>,
+}
+
+/// The refusals every `/companion` operation may answer with, documented once.
+impl poem_openapi::ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        let answer = |status: u16, description: &'static str| MetaResponse {
+            description,
+            status: Some(status),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: PROBLEM_JSON,
+                schema: ProblemDocument::schema_ref(),
+            }],
+            headers: Vec::new(),
+        };
+        MetaResponses {
+            responses: vec![
+                answer(400, "A field is missing or malformed; `field` names it."),
+                answer(
+                    401,
+                    "No live session or valid signature, or a wrong password or code.",
+                ),
+                answer(413, "The request body is over the limit."),
+                answer(
+                    429,
+                    "A lock after failed attempts, or the per-address limit; see `Retry-After`.",
+                ),
+                answer(500, "The server failed; its log has the details."),
+            ],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ProblemDocument::register(registry);
     }
 }
 

@@ -1,5 +1,6 @@
 //! Where a session token travels: the `X-BackendAI-SessionID` header (which
-//! wins) or the `AIOHTTP_SESSION` cookie, as the Backend.AI webserver accepts.
+//! wins) or the `AIOHTTP_SESSION` cookie, as the Backend.AI webserver accepts;
+//! and reading cookies in general.
 
 use baigate_shared::webserver::{SESSION_COOKIE, SESSION_HEADER};
 use poem::Request;
@@ -17,13 +18,18 @@ pub fn presented(req: &Request) -> Option<String> {
             return Some(value.to_owned());
         }
     }
+    cookie(req, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries a non-empty one.
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.trim_matches('"').to_owned())
         .filter(|value| !value.is_empty())
 }

@@ -1,21 +1,24 @@
 //! A per-client-IP limit in front of every route that checks a credential or
 //! sends mail: refused (429 `rate-limit-exceeded`) before any work is done.
 //! GCRA from `governor`, timed by the injected clock.
+//!
+//! A handler declares the limit by taking [`Throttled`] as its first
+//! argument: it runs before the other extractors, so a refused request
+//! costs no body read and no lookup.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baigate_shared::problem::{Problem, ProblemType};
 use governor::clock::Clock as GovernorClock;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
-use poem::http::StatusCode;
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use poem::{FromRequest, Request, RequestBody};
 
+use super::app_state;
 use super::client::client_ip;
-use super::problem::problem_response;
+use super::problem::ApiError;
 use crate::clock::Clock;
 
 /// Our clock, as governor reads time.
@@ -73,41 +76,20 @@ impl Throttle {
     }
 }
 
-impl<E: Endpoint> Middleware<E> for Throttle {
-    type Output = ThrottledEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        ThrottledEndpoint {
-            inner,
-            throttle: self.clone(),
-        }
-    }
-}
-
+/// The per-client-IP limit, passed (or the request is refused with 429).
 #[derive(Debug)]
-pub struct ThrottledEndpoint<E> {
-    inner: E,
-    throttle: Throttle,
-}
+pub struct Throttled;
 
-impl<E: Endpoint> Endpoint for ThrottledEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, req: Request) -> Result<Self::Output> {
-        if let Some(ip) = client_ip(&req)
-            && let Some(wait) = self.throttle.check(ip)
+impl<'a> FromRequest<'a> for Throttled {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let throttle = &app_state(req)?.throttle;
+        if let Some(ip) = client_ip(req)
+            && let Some(wait) = throttle.check(ip)
         {
             tracing::info!(%ip, path = req.uri().path(), "request refused: per-IP limit");
-            return Ok(problem_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                &Problem::new(
-                    ProblemType::RateLimitExceeded,
-                    "Too many requests from this address. Wait a little and try again.",
-                )
-                .with_retry_after(wait),
-            ));
+            return Err(ApiError::rate_limited(wait).into());
         }
-        self.inner.call(req).await.map(IntoResponse::into_response)
+        Ok(Self)
     }
 }
 

@@ -5,11 +5,13 @@
 pub mod templates;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::clock::{Clock, UnixTime};
 use crate::i18n::Lang;
 use templates::{Template, render};
 
@@ -56,6 +58,8 @@ pub struct Mailer {
     from: Mailbox,
     /// The public URL, named in messages.
     server: String,
+    /// Names outbox files in the order they were written.
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -73,6 +77,7 @@ impl Mailer {
         from: &str,
         outbox: PathBuf,
         server: &str,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, MailError> {
         let from: Mailbox = from
             .parse()
@@ -98,6 +103,7 @@ impl Mailer {
             transport,
             from,
             server: server.trim_end_matches('/').to_owned(),
+            clock,
         })
     }
 
@@ -139,7 +145,7 @@ impl Mailer {
                 Ok(Delivery::Sent)
             }
             Transport::Outbox(dir) => {
-                let path = write_outbox(dir, &message.formatted()).await?;
+                let path = write_outbox(dir, &message.formatted(), self.clock.now()).await?;
                 // No mail server: the link goes to the log so the flow can go on.
                 tracing::info!(path = %path.display(), link = template.link().unwrap_or("-"), "mail written to the outbox");
                 Ok(Delivery::Outbox(path))
@@ -160,41 +166,24 @@ impl Template {
 
 /// Writes a message as `<dir>/<unix time>-<random>.eml`, owner-only: the
 /// messages carry tokens.
-async fn write_outbox(dir: &Path, bytes: &[u8]) -> Result<PathBuf, MailError> {
+async fn write_outbox(dir: &Path, bytes: &[u8], now: UnixTime) -> Result<PathBuf, MailError> {
     let dir = dir.to_owned();
     let bytes = bytes.to_vec();
-    let suffix = crate::domain::tokens::random_bytes::<6>()
-        .map(hex::encode)
-        .unwrap_or_else(|_| "message".to_owned());
+    // Only tells messages of one second apart; a name taken already is
+    // refused (never overwritten), so a failed random source is no risk.
+    let mut random = [0u8; 6];
+    let suffix = match getrandom::fill(&mut random) {
+        Ok(()) => hex::encode(random),
+        Err(_) => "message".to_owned(),
+    };
     tokio::task::spawn_blocking(move || {
         let fail = |source| MailError::Outbox {
             path: dir.display().to_string(),
             source,
         };
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(&dir).map_err(fail)?;
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let path = dir.join(format!("{stamp}-{suffix}.eml"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut file = options.open(&path)?;
-            file.write_all(&bytes)?;
-            file.sync_all()
-        };
-        write().map_err(fail)?;
+        crate::private_files::create_dir(&dir).map_err(fail)?;
+        let path = dir.join(format!("{now}-{suffix}.eml"));
+        crate::private_files::write_new(&path, &bytes).map_err(fail)?;
         Ok(path)
     })
     .await
@@ -214,6 +203,7 @@ mod tests {
             "baigate <baigate@localhost>",
             outbox.clone(),
             "http://127.0.0.1:8090/",
+            Arc::new(crate::clock::SystemClock),
         )
         .unwrap();
         assert!(mailer.describe().contains("outbox"));
@@ -250,7 +240,14 @@ mod tests {
     #[tokio::test]
     async fn bad_addresses_and_unreachable_servers_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let mailer = Mailer::new(None, "baigate@localhost", dir.path().into(), "http://x").unwrap();
+        let mailer = Mailer::new(
+            None,
+            "baigate@localhost",
+            dir.path().into(),
+            "http://x",
+            Arc::new(crate::clock::SystemClock),
+        )
+        .unwrap();
         assert!(matches!(
             mailer
                 .send("not an address", &Template::Test, Lang::En)
@@ -268,6 +265,7 @@ mod tests {
             "baigate@localhost",
             dir.path().into(),
             "http://x",
+            Arc::new(crate::clock::SystemClock),
         )
         .unwrap();
         assert!(mailer.describe().contains(&format!("127.0.0.1:{port}")));
@@ -280,7 +278,17 @@ mod tests {
             err.to_string().contains(&format!("127.0.0.1:{port}")),
             "{err}"
         );
-        assert!(Mailer::new(Some("smtp://"), "a@b.c", dir.path().into(), "x").is_err());
-        assert!(Mailer::new(None, "not a mailbox", dir.path().into(), "x").is_err());
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        assert!(
+            Mailer::new(
+                Some("smtp://"),
+                "a@b.c",
+                dir.path().into(),
+                "x",
+                clock.clone()
+            )
+            .is_err()
+        );
+        assert!(Mailer::new(None, "not a mailbox", dir.path().into(), "x", clock).is_err());
     }
 }

@@ -2,19 +2,26 @@
 //! one write transaction, so reading a counter and changing it are one step
 //! that concurrent logins cannot interleave.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, Store};
 use crate::clock::UnixTime;
-use crate::model::AuditEvent;
+use crate::model::{AuditEvent, GuardState};
 
-/// A counter as stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GuardState {
-    pub failures: i64,
-    pub consecutive: i64,
-    pub locked_until: Option<UnixTime>,
-    pub disabled: bool,
+fn read_guard(conn: &Connection, key: &str) -> rusqlite::Result<Option<GuardState>> {
+    conn.query_row(
+        "SELECT failures, consecutive, locked_until, disabled FROM login_guards WHERE key = ?1",
+        [key],
+        |row| {
+            Ok(GuardState {
+                failures: row.get(0)?,
+                consecutive: row.get(1)?,
+                locked_until: row.get(2)?,
+                disabled: row.get::<_, i64>(3)? == 1,
+            })
+        },
+    )
+    .optional()
 }
 
 impl Store {
@@ -32,21 +39,7 @@ impl Store {
         R: Send + 'static,
     {
         self.write(move |tx| {
-            let current = tx
-                .query_row(
-                    "SELECT failures, consecutive, locked_until, disabled FROM login_guards WHERE key = ?1",
-                    [&key],
-                    |row| {
-                        Ok(GuardState {
-                            failures: row.get(0)?,
-                            consecutive: row.get(1)?,
-                            locked_until: row.get(2)?,
-                            disabled: row.get::<_, i64>(3)? == 1,
-                        })
-                    },
-                )
-                .optional()?
-                .unwrap_or_default();
+            let current = read_guard(tx, &key)?.unwrap_or_default();
             let (next, outcome) = decide(current);
             if next != current {
                 tx.execute(
@@ -72,23 +65,7 @@ impl Store {
 
     /// The counter for `key`, if any.
     pub async fn guard(&self, key: String) -> Result<Option<GuardState>> {
-        self.read(move |conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT failures, consecutive, locked_until, disabled FROM login_guards WHERE key = ?1",
-                    [key],
-                    |row| {
-                        Ok(GuardState {
-                            failures: row.get(0)?,
-                            consecutive: row.get(1)?,
-                            locked_until: row.get(2)?,
-                            disabled: row.get::<_, i64>(3)? == 1,
-                        })
-                    },
-                )
-                .optional()?)
-        })
-        .await
+        self.read(move |conn| Ok(read_guard(conn, &key)?)).await
     }
 
     /// Clears every counter of an account, recording why. Returns whether

@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::users::user_from_row;
+use super::rows::user_from_row;
 use super::{Result, Store};
 use crate::clock::UnixTime;
 use crate::model::{AuditEvent, NewMailedToken, TokenPurpose, User};
@@ -187,7 +187,7 @@ impl Store {
                     "UPDATE users SET password_hash = ?1, password_changed_at = ?2, \
                      status = CASE status WHEN 'before-verification' THEN 'active' ELSE status END \
                      WHERE id = ?3 RETURNING {}",
-                    super::users::USER_COLUMNS
+                    super::rows::USER_COLUMNS
                 ),
                 params![new_hash, now, user_id],
                 |row| user_from_row(row, 0),

@@ -18,8 +18,10 @@ pub mod audit;
 pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
+mod rows;
 mod session_cache;
 pub mod sessions;
+pub mod sso;
 pub mod totp;
 mod users;
 
@@ -63,6 +65,7 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/0003_lockout_and_sessions.sql"
         )),
         M::up(include_str!("../../migrations/0004_totp.sql")),
+        M::up(include_str!("../../migrations/0005_sso.sql")),
     ])
 }
 

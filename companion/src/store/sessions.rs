@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::users::user_from_row;
+use super::rows::user_from_row;
 use super::{Result, Store};
 use crate::clock::UnixTime;
 use crate::model::{

@@ -2,6 +2,7 @@
 //! Backend.AI recipe written here from the protocol notes, apart from the
 //! server's, and the abuse cases.
 
+use baigate_companion::model::ClientInfo;
 use hmac::{Hmac, Mac};
 use poem::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -389,7 +390,10 @@ async fn disabled_or_locked_accounts_keys_stop_at_once() {
             .status,
         StatusCode::UNAUTHORIZED
     );
-    app.domain.unlock("alice").await.unwrap();
+    app.domain
+        .unlock("alice", ClientInfo::command_line())
+        .await
+        .unwrap();
     assert_eq!(
         signed_get(&app, &signer, "/func/auth", date_at(START + 2))
             .await

@@ -3,6 +3,7 @@
 //! counter; unknown names lock the same way; the count is exact under real
 //! concurrency.
 
+use baigate_companion::model::ClientInfo;
 use poem::http::StatusCode;
 use serde_json::json;
 
@@ -197,6 +198,11 @@ async fn a_hundred_failures_in_a_row_turn_password_login_off() {
     assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
     let json = answer.json();
     assert!(json.get("retry_after").is_none());
+    // baigate's own state: a type of its own, so clients need not read prose.
+    assert_eq!(
+        json["type"],
+        "https://api.backend.ai/probs/password-login-disabled"
+    );
     assert!(
         json["details"]
             .as_str()
@@ -209,7 +215,12 @@ async fn a_hundred_failures_in_a_row_turn_password_login_off() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert!(app.audit_kinds().contains(&"login_disabled".to_owned()));
-    let (user, was_locked) = app.domain.unlock("ALICE").await.unwrap().unwrap();
+    let (user, was_locked) = app
+        .domain
+        .unlock("ALICE", ClientInfo::command_line())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(user.username, "alice");
     assert!(was_locked);
     assert_eq!(

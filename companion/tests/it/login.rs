@@ -367,9 +367,14 @@ async fn disabled_and_unverified_accounts_are_told_only_with_the_right_password(
             .unwrap()
             .to_owned()
     };
+    let disabled = app.login("off", PASSWORD).await;
     assert_eq!(
-        details(&app.login("off", PASSWORD).await),
+        details(&disabled),
         "This account has been disabled. Contact your administrator."
+    );
+    assert_eq!(
+        disabled.json()["data"]["type"],
+        "https://api.backend.ai/probs/account-disabled"
     );
     assert_eq!(
         details(&app.login("new", PASSWORD).await),

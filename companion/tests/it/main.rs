@@ -20,6 +20,7 @@ mod recovery;
 mod sessions;
 mod signup;
 mod smtp;
+mod sso;
 mod support;
 mod throttle;
 mod totp;

@@ -186,7 +186,7 @@ async fn page_inputs_are_escaped() {
         .get("/signup?email=%22%3E%3Cscript%3Ealert(1)%3C/script%3E")
         .await;
     assert!(!page.text().contains("<script>alert(1)"));
-    assert!(page.text().contains("&quot;&gt;&lt;script&gt;"));
+    assert!(page.text().contains("&#34;&#62;&#60;script&#62;"));
     let refused = app
         .post_form(
             "/signup",

@@ -178,3 +178,44 @@ async fn the_openapi_document_describes_the_companion_routes() {
         "min-length"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_declares_how_to_authenticate_and_the_refusals() {
+    let app = TestApp::new().await;
+    let spec = Answer::from(app.client.get("/companion/openapi.json").send().await)
+        .await
+        .json();
+    let schemes = &spec["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["type"], "apiKey");
+    assert_eq!(schemes["session"]["in"], "header");
+    assert_eq!(schemes["session"]["name"], "X-BackendAI-SessionID");
+    assert_eq!(schemes["sessionCookie"]["in"], "cookie");
+    assert_eq!(schemes["sessionCookie"]["name"], "AIOHTTP_SESSION");
+    assert_eq!(schemes["signature"]["name"], "Authorization");
+    let names = |operation: &serde_json::Value| -> Vec<String> {
+        operation["security"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|requirement| requirement.as_object().unwrap().keys().cloned())
+            .collect()
+    };
+    let sessions = &spec["paths"]["/sessions"]["get"];
+    assert_eq!(names(sessions), ["session", "sessionCookie"]);
+    assert_eq!(
+        names(&spec["paths"]["/summary"]["get"]),
+        ["session", "sessionCookie", "signature"]
+    );
+    assert!(names(&spec["paths"]["/password-policy"]["get"]).is_empty());
+    for status in ["401", "429"] {
+        let refusal = &sessions["responses"][status];
+        assert!(
+            refusal["content"]["application/problem+json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap()
+                .ends_with("/Problem"),
+            "{status}: {refusal}"
+        );
+    }
+    assert!(spec["components"]["schemas"]["Problem"]["properties"]["type"].is_object());
+}

@@ -1,11 +1,10 @@
 //! Test fixtures: an in-process app on a real SQLite file with a clock the
 //! test moves, and the real `baigate` binary started the way a user starts it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use baigate_companion::app::open_domain;
@@ -15,6 +14,7 @@ use baigate_companion::domain::Domain;
 use baigate_companion::domain::accounts::{CreatedAccount, NewAccount};
 use baigate_companion::http::{AppState, app};
 use baigate_companion::model::{ClientInfo, Role};
+use baigate_companion::sso::openid::OpenIdProvider;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, StatusCode};
 use poem::test::{TestClient, TestResponse};
@@ -63,9 +63,19 @@ impl TestApp {
         let public_url = config
             .public_url("127.0.0.1:8090".parse().expect("address"))
             .expect("public url");
-        let domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
+        let mut domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
             .await
             .expect("open the data directory");
+        if let Some(openid) = &config.sso.openid {
+            let callback = format!(
+                "{}/func/openid/redirect",
+                public_url.origin().ascii_serialization()
+            );
+            let provider = OpenIdProvider::discover(openid, &callback)
+                .await
+                .expect("discover the test OpenID provider");
+            domain = domain.with_openid(provider);
+        }
         let state = Arc::new(AppState::new(
             domain.clone(),
             &public_url,
@@ -360,23 +370,7 @@ impl ServerProcess {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start baigate serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on ").nth(1) {
-                    let url = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(url.trim_end_matches('/').to_owned());
-                }
-            }
-        });
-        let url = match receiver.recv_timeout(Duration::from_secs(20)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("baigate serve did not announce its address");
-            }
-        };
+        let url = baigate_e2e::announced_address(&mut child).expect("baigate serve starts");
         Self { child, url }
     }
 

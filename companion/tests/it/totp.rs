@@ -1,7 +1,8 @@
 //! Two-factor authentication (AT-10 to AT-14): enrolment, login with a code,
 //! one-time use, first-login registration, recovery codes, the code budget.
 
-use baigate_companion::domain::totp::{STEP_SECONDS, code_for_step};
+use baigate_companion::domain::otp::{STEP_SECONDS, code_for_step};
+use baigate_companion::model::ClientInfo;
 use poem::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -520,7 +521,12 @@ async fn the_administrator_can_reset_2fa() {
     let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
     let (_, _, session) = enrolled(&app).await;
-    let user = app.domain.admin_reset_totp("ALICE").await.unwrap().unwrap();
+    let user = app
+        .domain
+        .admin_reset_totp("ALICE", ClientInfo::command_line())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(user.username, "alice");
     assert_eq!(
         app.login_check(&session).await["authenticated"],
@@ -534,7 +540,7 @@ async fn the_administrator_can_reset_2fa() {
     );
     assert!(
         app.domain
-            .admin_reset_totp("nobody")
+            .admin_reset_totp("nobody", ClientInfo::command_line())
             .await
             .unwrap()
             .is_none()

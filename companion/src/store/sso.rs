@@ -1,0 +1,245 @@
+//! Single sign-on: logins waiting for the provider's answer, the one-time
+//! tokens their success hands out, and identities linked to accounts. Each
+//! flow and token is used by one conditional statement, so of two requests
+//! racing with one, exactly one wins.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::rows::{USER_COLUMNS, user_from_row};
+use super::{Result, Store};
+use crate::clock::UnixTime;
+use crate::model::{AuditEvent, User};
+
+/// A login started at an identity provider.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SsoFlow {
+    pub state_hash: [u8; 32],
+    pub browser_hash: [u8; 32],
+    pub provider: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub redirect_to: String,
+    pub force: bool,
+    pub client_challenge: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for SsoFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoFlow")
+            .field("provider", &self.provider)
+            .field("redirect_to", &self.redirect_to)
+            .field("force", &self.force)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A one-time token as stored (its value only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoToken {
+    pub token_hash: [u8; 32],
+    pub user_id: i64,
+    pub provider: String,
+    pub subject: String,
+    pub force: bool,
+    pub client_challenge: Option<String>,
+    pub attempts: i64,
+    pub expires_at: UnixTime,
+}
+
+impl Store {
+    pub async fn insert_sso_flow(&self, flow: SsoFlow) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sso_flows (state_hash, browser_hash, provider, nonce, pkce_verifier, \
+                 redirect_to, force, client_challenge, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    flow.state_hash,
+                    flow.browser_hash,
+                    flow.provider,
+                    flow.nonce,
+                    flow.pkce_verifier,
+                    flow.redirect_to,
+                    i64::from(flow.force),
+                    flow.client_challenge,
+                    flow.created_at,
+                    flow.expires_at,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The flow of a `state`, removed: a provider's answer is taken once.
+    /// `None` when unknown, used or expired.
+    pub async fn take_sso_flow(
+        &self,
+        state_hash: [u8; 32],
+        now: UnixTime,
+    ) -> Result<Option<SsoFlow>> {
+        self.write(move |tx| {
+            Ok(tx
+                .query_row(
+                    "DELETE FROM sso_flows WHERE state_hash = ?1 RETURNING browser_hash, provider, \
+                     nonce, pkce_verifier, redirect_to, force, client_challenge, created_at, expires_at",
+                    [state_hash],
+                    |row| {
+                        Ok(SsoFlow {
+                            state_hash,
+                            browser_hash: row.get(0)?,
+                            provider: row.get(1)?,
+                            nonce: row.get(2)?,
+                            pkce_verifier: row.get(3)?,
+                            redirect_to: row.get(4)?,
+                            force: row.get::<_, i64>(5)? != 0,
+                            client_challenge: row.get(6)?,
+                            created_at: row.get(7)?,
+                            expires_at: row.get(8)?,
+                        })
+                    },
+                )
+                .optional()?
+                .filter(|flow| flow.expires_at > now))
+        })
+        .await
+    }
+
+    /// The account an identity was linked to, if it was.
+    pub async fn sso_identity_user(&self, issuer: String, subject: String) -> Result<Option<User>> {
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE id = \
+                         (SELECT user_id FROM sso_identities WHERE issuer = ?1 AND subject = ?2)"
+                    ),
+                    params![issuer, subject],
+                    |row| user_from_row(row, 0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Links an identity to an account (first match wins; a later link of
+    /// the same identity is ignored).
+    pub async fn link_sso_identity(
+        &self,
+        issuer: String,
+        subject: String,
+        user_id: i64,
+        now: UnixTime,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sso_identities (issuer, subject, user_id, linked_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (issuer, subject) DO NOTHING",
+                params![issuer, subject, user_id, now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores a new one-time token with its audit event.
+    pub async fn issue_sso_token(
+        &self,
+        token: SsoToken,
+        created_at: UnixTime,
+        event: AuditEvent,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sso_tokens (token_hash, user_id, provider, subject, force, \
+                 client_challenge, attempts, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)",
+                params![
+                    token.token_hash,
+                    token.user_id,
+                    token.provider,
+                    token.subject,
+                    i64::from(token.force),
+                    token.client_challenge,
+                    created_at,
+                    token.expires_at,
+                ],
+            )?;
+            super::audit::insert(tx, &event)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Counts one token login against a token that is live (unspent,
+    /// unexpired, under `max_attempts`); returns it, or `None`.
+    pub async fn try_sso_token(
+        &self,
+        token_hash: [u8; 32],
+        now: UnixTime,
+        max_attempts: i64,
+    ) -> Result<Option<SsoToken>> {
+        self.write(move |tx| {
+            Ok(tx
+                .query_row(
+                    "UPDATE sso_tokens SET attempts = attempts + 1 \
+                     WHERE token_hash = ?1 AND spent_at IS NULL AND expires_at > ?2 \
+                     AND attempts < ?3 \
+                     RETURNING user_id, provider, subject, force, client_challenge, attempts, expires_at",
+                    params![token_hash, now, max_attempts],
+                    |row| {
+                        Ok(SsoToken {
+                            token_hash,
+                            user_id: row.get(0)?,
+                            provider: row.get(1)?,
+                            subject: row.get(2)?,
+                            force: row.get::<_, i64>(3)? != 0,
+                            client_challenge: row.get(4)?,
+                            attempts: row.get(5)?,
+                            expires_at: row.get(6)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Spends a token: true for exactly one caller.
+    pub async fn spend_sso_token(&self, token_hash: [u8; 32], now: UnixTime) -> Result<bool> {
+        self.write(move |tx| {
+            Ok(tx.execute(
+                "UPDATE sso_tokens SET spent_at = ?2 WHERE token_hash = ?1 AND spent_at IS NULL",
+                params![token_hash, now],
+            )? == 1)
+        })
+        .await
+    }
+
+    /// Gives a spent token back (the session it was spent on was not made).
+    pub async fn unspend_sso_token(&self, token_hash: [u8; 32]) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE sso_tokens SET spent_at = NULL WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Forgets flows and tokens that can no longer be used.
+    pub async fn purge_sso(&self, now: UnixTime) -> Result<usize> {
+        self.write(move |tx| {
+            let flows = tx.execute("DELETE FROM sso_flows WHERE expires_at <= ?1", [now])?;
+            let tokens = tx.execute(
+                "DELETE FROM sso_tokens WHERE expires_at <= ?1 OR spent_at IS NOT NULL",
+                [now],
+            )?;
+            Ok(flows + tokens)
+        })
+        .await
+    }
+}
