@@ -4,12 +4,12 @@
 
 use baigate_shared::cloud::SignupRequest;
 use baigate_shared::totp::ReauthRequest;
-use baigate_shared::webserver::{LoginRequest, SESSION_HEADER};
+use baigate_shared::webserver::{AccountInfo, LoginRequest, SESSION_HEADER};
 use serde::Deserialize;
 use yew::UseReducerHandle;
 
 use crate::client::{self, ExtendOutcome, MailRequest};
-use crate::messages::WorkerMessage;
+use crate::messages::{SsoServer, WorkerMessage};
 use crate::notice::Notice;
 use crate::platform::clock::{now_ms, parse_time};
 use crate::platform::net::{self, NetError};
@@ -18,10 +18,11 @@ use crate::platform::storage::{self, Area};
 use crate::platform::{runtime, tabs};
 use crate::profiles::Profile;
 use crate::protocol::{self, FormRefusal, Health, KeypairCheck, LoginOutcome};
-use crate::state::{Access, Action, Credentials, Loaded, MailSent, Session, State};
+use crate::sso::{SsoRefusal, SsoReport, SsoResult};
+use crate::state::{Access, Action, Credentials, Loaded, MailSent, Proof, Session, State};
 use crate::stored::{
-    DEFAULT_ENDPOINT, ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, StoredKeypair, keypair_key,
-    session_key,
+    DEFAULT_ENDPOINT, ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, SSO_REPORT_KEY, StoredKeypair,
+    keypair_key, session_key,
 };
 use crate::text::Text;
 
@@ -107,6 +108,14 @@ pub async fn load(state: Handle) {
         notice,
         invitation,
     }));
+    // A single sign-on that ended while the popup was closed: its next step
+    // or its message (a session it made was found above).
+    if let Some(report) = storage::get::<SsoReport>(Area::Session, SSO_REPORT_KEY).await {
+        storage::remove(Area::Session, SSO_REPORT_KEY).await;
+        if logged_in.is_none() && report.result != SsoResult::LoggedIn {
+            show_sso_report(state.clone(), &endpoint, report).await;
+        }
+    }
     if let Some(id) = logged_in {
         load_account(state, endpoint, id).await;
     }
@@ -208,14 +217,16 @@ async fn remember_endpoint(endpoint: &str) {
 /// asked for, then sends the password.
 pub async fn login_with_access(state: Handle, credentials: Credentials, grant: Grant) {
     if access_granted(&state, grant).await {
-        login(state, credentials, None, false, None).await;
+        login(state, Proof::Password(credentials), None, false, None).await;
     }
 }
 
-/// One login step: the password (and `otp` / `force` for the second steps).
+/// One login step: the password or a single sign-on's token (and `otp` /
+/// `force` for the second steps). A token login cannot name the session to
+/// end: the endpoint picks one.
 pub async fn login(
     state: Handle,
-    credentials: Credentials,
+    proof: Proof,
     otp: Option<String>,
     force: bool,
     end_session: Option<String>,
@@ -225,23 +236,29 @@ pub async fn login(
     };
     state.dispatch(Action::Submitted);
     let code_sent = otp.is_some();
-    let request = LoginRequest {
-        username: Some(credentials.username.clone()),
-        password: Some(credentials.password.clone()),
-        otp,
-        force: force.then_some(true),
-        end_session: end_session.filter(|_| force),
-        ..LoginRequest::default()
+    let answer = match &proof {
+        Proof::Password(credentials) => {
+            let request = LoginRequest {
+                username: Some(credentials.username.clone()),
+                password: Some(credentials.password.clone()),
+                otp,
+                force: force.then_some(true),
+                end_session: end_session.filter(|_| force),
+                ..LoginRequest::default()
+            };
+            client::login(&endpoint, &request).await
+        }
+        Proof::Token(token) => client::token_login(&endpoint, token, otp, force).await,
     };
-    let (session_id, account) = match client::login(&endpoint, &request).await {
+    let (session_id, account) = match answer {
         Ok(LoginOutcome::LoggedIn {
             session_id,
             account,
         }) => (session_id, account),
         Ok(LoginOutcome::NotLoggedIn(why)) => {
-            return answered_login(&state, credentials, code_sent, Ok(why));
+            return answered_login(&state, proof, code_sent, Ok(why));
         }
-        Err(error) => return answered_login(&state, credentials, code_sent, Err(error)),
+        Err(error) => return answered_login(&state, proof, code_sent, Err(error)),
     };
     // The session id travels in the session header; without it the popup
     // cannot act for the session.
@@ -255,26 +272,126 @@ pub async fn login(
     storage::set(Area::Session, &session_key(&endpoint), &id).await;
     remember_endpoint(&endpoint).await;
     session_changed();
+    let username = match proof {
+        Proof::Password(credentials) => Some(credentials.username),
+        Proof::Token(_) => None,
+    };
+    show_session(state, endpoint, id, account, username).await;
+}
+
+/// The start panel for a session just made (its end asked of the endpoint),
+/// then what the endpoint tells of the account.
+async fn show_session(
+    state: Handle,
+    endpoint: String,
+    id: String,
+    account: AccountInfo,
+    username: Option<String>,
+) {
     let expires_ms = match client::login_check(&endpoint, &id).await {
         Ok(Some(check)) => check.expires.as_deref().and_then(parse_time),
         _ => None,
     };
     state.dispatch(Action::LoggedIn {
         session: Session::new(Access::Session(id.clone()), account, expires_ms),
-        username: Some(credentials.username),
+        username,
     });
     load_account(state, endpoint, id).await;
+}
+
+/// "Login with <realm>": waits for the permission the click asked for,
+/// then has the service worker run the single sign-on (this popup closes
+/// when the sign-in window takes the focus), and shows how it ended.
+pub async fn single_sign_on(state: Handle, grant: Grant) {
+    if !access_granted(&state, grant).await {
+        return;
+    }
+    let Some(endpoint) = endpoint_of(&state) else {
+        return;
+    };
+    // A companion binds the token to this extension; a Backend.AI
+    // webserver's plugin sends it to the webserver's own origin only.
+    let server = match state.health {
+        Health::Companion(_) => SsoServer::Companion,
+        _ => SsoServer::Webserver,
+    };
+    state.dispatch(Action::Submitted);
+    let message = WorkerMessage::SingleSignOn {
+        endpoint: endpoint.clone(),
+        server,
+    };
+    let report = runtime::tell_worker(message)
+        .await
+        .and_then(runtime::read_message::<SsoReport>);
+    match report {
+        Some(report) => {
+            // Seen here: not again by the next popup.
+            storage::remove(Area::Session, SSO_REPORT_KEY).await;
+            show_sso_report(state, &endpoint, report).await;
+        }
+        None => state.dispatch(Action::Notice(Notice::error(Text::SsoNotStarted))),
+    }
+}
+
+/// Shows how a single sign-on on `endpoint` ended: the start panel, the
+/// next step with the token (a code, 2FA setup, ending another session),
+/// or why not. A report for another endpoint, or one whose token has
+/// expired, is not shown.
+async fn show_sso_report(state: Handle, endpoint: &str, report: SsoReport) {
+    if report.endpoint != endpoint || !report.fresh(now_ms()) {
+        state.dispatch(Action::Idle);
+        return;
+    }
+    let notice = match report.result {
+        SsoResult::LoggedIn => return show_stored_session(state, report.endpoint).await,
+        SsoResult::NextStep { proof, step } => {
+            state.dispatch(Action::Answered {
+                proof: Proof::Token(proof),
+                code_sent: false,
+                outcome: Ok(step),
+                now_ms: report.finished_ms,
+            });
+            return;
+        }
+        SsoResult::Refused { code } => Notice::sso_refused(&SsoRefusal::from_code(&code)),
+        // The user's own choice: not an error.
+        SsoResult::WindowClosed => Notice::info(Text::SsoWindowClosed),
+        SsoResult::NoAnswer { error } => Notice::network(error, endpoint),
+        SsoResult::Busy => Notice::error(Text::SsoBusy),
+        SsoResult::NotStarted => Notice::error(Text::SsoNotStarted),
+    };
+    state.dispatch(Action::Notice(notice));
+}
+
+/// The start panel for the session the service worker stored.
+async fn show_stored_session(state: Handle, endpoint: String) {
+    let Some(id) = storage::get::<String>(Area::Session, &session_key(&endpoint)).await else {
+        state.dispatch(Action::Notice(Notice::error(Text::ErrorSessionEnded)));
+        return;
+    };
+    match client::login_check(&endpoint, &id).await {
+        Ok(Some(check)) => {
+            let expires_ms = check.expires.as_deref().and_then(parse_time);
+            state.dispatch(Action::LoggedIn {
+                session: Session::new(Access::Session(id.clone()), check.account, expires_ms),
+                username: None,
+            });
+            load_account(state, endpoint, id).await;
+        }
+        Ok(None) => ended(state, &endpoint).await,
+        Err(error) => state.dispatch(Action::Notice(Notice::network(error, &endpoint))),
+    }
 }
 
 /// A login answer that did not log in: the reducer shows what comes next.
 fn answered_login(
     state: &Handle,
-    credentials: Credentials,
+    proof: Proof,
     code_sent: bool,
     outcome: Result<protocol::NotLoggedIn, NetError>,
 ) {
     state.dispatch(Action::Answered {
-        credentials,
+        proof,
         code_sent,
         outcome,
         now_ms: now_ms(),

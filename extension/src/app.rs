@@ -45,8 +45,8 @@ pub fn App() -> Html {
     let panel = match &state.panel {
         Panel::Loading => html! { <p class="loading" aria-busy="true">{ t(Text::Busy) }</p> },
         Panel::Login => html! { <LoginPanel /> },
-        Panel::Otp { credentials, force } => {
-            html! { <OtpPanel credentials={credentials.clone()} force={force.clone()} /> }
+        Panel::Otp { proof, force } => {
+            html! { <OtpPanel proof={proof.clone()} force={force.clone()} /> }
         }
         Panel::Locked { until_ms } => html! { <LockedPanel until_ms={*until_ms} /> },
         Panel::Conflict(conflict) => html! { <ConflictPanel conflict={conflict.clone()} /> },

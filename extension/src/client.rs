@@ -11,7 +11,7 @@ use baigate_shared::totp::{
     OtpRequest, ReauthRequest, RegistrationRequest, RegistrationVerifyRequest, TotpConfirmed,
     TotpEnrolment, TotpStatus,
 };
-use baigate_shared::webserver::{AccountInfo, LoginCheckResponse, LoginRequest};
+use baigate_shared::webserver::{AccountInfo, LoginCheckResponse, LoginRequest, TokenLoginRequest};
 use serde::de::IgnoredAny;
 
 use crate::platform::clock;
@@ -19,6 +19,7 @@ use crate::platform::net::{self, NetError, Reply};
 use crate::protocol::{
     self, EndpointInfo, Enrolment, Features, FormRefusal, Health, KeypairCheck, LoginOutcome,
 };
+use crate::sso::TokenProof;
 
 /// `GET /func/`: what the endpoint is.
 pub async fn probe(endpoint: &str) -> Health {
@@ -35,6 +36,32 @@ pub async fn login(endpoint: &str, request: &LoginRequest) -> Result<LoginOutcom
     let reply = net::send(
         "POST",
         &format!("{endpoint}/server/login"),
+        Some(&body),
+        None,
+    )
+    .await?;
+    Ok(protocol::login_outcome(&reply))
+}
+
+/// `POST /server/token-login`: a single sign-on's one-time token and its
+/// verifier (with a code, or `force`, on the second steps); answered as
+/// `/server/login` is.
+pub async fn token_login(
+    endpoint: &str,
+    proof: &TokenProof,
+    otp: Option<String>,
+    force: bool,
+) -> Result<LoginOutcome, NetError> {
+    let request = TokenLoginRequest {
+        s_token: Some(proof.token.clone()),
+        otp,
+        force: force.then_some(true),
+        code_verifier: proof.code_verifier.clone(),
+    };
+    let body = serde_json::to_string(&request).map_err(|_| NetError::Unreachable)?;
+    let reply = net::send(
+        "POST",
+        &format!("{endpoint}/server/token-login"),
         Some(&body),
         None,
     )

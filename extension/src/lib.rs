@@ -5,9 +5,10 @@
 //! Layers, each using only those before it: `messages`, `stored`,
 //! `profiles`, `timer`, `qr` (plain data and rules) → `platform` (the only
 //! code that touches `chrome.*`, `fetch`, the window and the clock) → `text`
-//! → `protocol` (what answers mean) → `notice` → `client` (the wire
-//! protocol) → `format` → `state` (a pure reducer) → `hooks` →
-//! `components` → `actions` (effects) → `panels` → `app`.
+//! → `protocol` (what answers mean) → `sso` (single sign-on's addresses and
+//! reports) → `notice` → `client` (the wire protocol) → `format` → `state`
+//! (a pure reducer) → `hooks` → `components` → `actions` (effects) →
+//! `panels` → `app`.
 //! `tests/boundaries.rs` checks the platform rule and that no module imports
 //! in a circle.
 
@@ -24,6 +25,7 @@ pub mod platform;
 pub mod profiles;
 pub mod protocol;
 pub mod qr;
+pub mod sso;
 pub mod state;
 pub mod stored;
 pub mod text;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const SIDEBAR_COMMAND: &str = "toggle-sidebar";
 
 /// To the service worker, from the popup and the options page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum WorkerMessage {
     /// Logged in (perhaps to a new endpoint), out, extended, or the endpoint
@@ -25,23 +25,46 @@ pub enum WorkerMessage {
     SettingsChanged,
     /// The options page's "clear everything".
     ClearAll,
+    /// Log in to `endpoint` by single sign-on (the popup closes when the
+    /// sign-in window takes the focus, so the worker runs it); the answer
+    /// is how it ended (`sso::SsoReport`).
+    #[serde(rename_all = "camelCase")]
+    SingleSignOn { endpoint: String, server: SsoServer },
+}
+
+/// Which way a single sign-on starts, by what the endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SsoServer {
+    /// A baigate companion: a GET start with a challenge, ending at the
+    /// extension's own address.
+    Companion,
+    /// A Backend.AI webserver: the WebUI's form, ending on the endpoint's
+    /// own origin.
+    Webserver,
 }
 
 impl WorkerMessage {
-    pub const ALL: [Self; 4] = [
+    /// One of each kind (the single sign-on with empty data).
+    pub const ALL: [Self; 5] = [
         Self::SessionChanged,
         Self::ClearClipboard,
         Self::SettingsChanged,
         Self::ClearAll,
+        Self::SingleSignOn {
+            endpoint: String::new(),
+            server: SsoServer::Companion,
+        },
     ];
 
     /// The `type` on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             Self::SessionChanged => "session-changed",
             Self::ClearClipboard => "clear-clipboard",
             Self::SettingsChanged => "settings-changed",
             Self::ClearAll => "clear-all",
+            Self::SingleSignOn { .. } => "single-sign-on",
         }
     }
 }
@@ -128,9 +151,17 @@ mod tests {
         for message in WorkerMessage::ALL {
             assert_eq!(wire_type(&message), message.as_str());
             let back: WorkerMessage =
-                serde_json::from_value(serde_json::json!({"type": message.as_str()})).unwrap();
+                serde_json::from_value(serde_json::to_value(&message).unwrap()).unwrap();
             assert_eq!(back, message);
         }
+        let sso = WorkerMessage::SingleSignOn {
+            endpoint: "http://a".into(),
+            server: SsoServer::Webserver,
+        };
+        assert_eq!(
+            serde_json::to_value(&sso).unwrap(),
+            serde_json::json!({"type": "single-sign-on", "endpoint": "http://a", "server": "webserver"})
+        );
         for message in ContentMessage::ALL {
             assert_eq!(wire_type(&message), message.as_str());
         }

@@ -3,6 +3,7 @@
 
 use crate::platform::net::NetError;
 use crate::protocol::{FormRefusal, LoginRefusal};
+use crate::sso::SsoRefusal;
 use crate::text::Text;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +55,27 @@ impl Notice {
             LoginRefusal::PasswordExpired => Self::error(Text::ErrorPasswordExpired),
             LoginRefusal::PasswordLoginOff => Self::error(Text::ErrorPasswordLoginOff),
             LoginRefusal::AlreadyLoggedIn => Self::error(Text::ErrorAlreadyLoggedIn),
+            LoginRefusal::SsoTokenInvalid => Self::error(Text::SsoTokenInvalid),
             LoginRefusal::BadRequest(field) => {
                 Self::error_with(Text::ErrorBadRequest, field.clone())
             }
             LoginRefusal::BadGateway => Self::error(Text::ErrorBadGateway),
             LoginRefusal::Other(words) => Self::error_with(Text::ErrorOther, words.clone()),
+        }
+    }
+
+    /// The message for a single sign-on the endpoint sent back without a
+    /// token (its `bai_error`). Cancelling was the user's own choice: not
+    /// an error.
+    pub fn sso_refused(refusal: &SsoRefusal) -> Self {
+        match refusal {
+            SsoRefusal::AccessDenied => Self::info(Text::SsoAccessDenied),
+            SsoRefusal::InvalidSession => Self::error(Text::SsoInvalidSession),
+            SsoRefusal::NotAuthenticated => Self::error(Text::SsoNotAuthenticated),
+            SsoRefusal::ProviderUnavailable => Self::error(Text::SsoProviderUnavailable),
+            SsoRefusal::EmailNotVerified => Self::error(Text::SsoEmailNotVerified),
+            SsoRefusal::AccountNotFound => Self::error(Text::SsoAccountNotFound),
+            SsoRefusal::Other(code) => Self::error_with(Text::SsoOther, code.clone()),
         }
     }
 
@@ -97,6 +114,14 @@ mod tests {
         assert_eq!(
             Notice::login_refused(&LoginRefusal::PasswordLoginOff),
             Notice::error(Text::ErrorPasswordLoginOff)
+        );
+        assert_eq!(
+            Notice::sso_refused(&SsoRefusal::from_code("openid-access-denied")),
+            Notice::info(Text::SsoAccessDenied)
+        );
+        assert_eq!(
+            Notice::sso_refused(&SsoRefusal::from_code("x-unknown")),
+            Notice::error_with(Text::SsoOther, "x-unknown")
         );
         let refusal = FormRefusal {
             text: Text::ErrorPasswordPolicy,

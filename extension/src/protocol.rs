@@ -7,7 +7,7 @@ use baigate_shared::password::PasswordPolicy;
 use baigate_shared::problem::ProblemType;
 use baigate_shared::sessions::SessionSummary;
 use baigate_shared::webserver::{AccountInfo, VersionResponse, wording};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::platform::net::Reply;
 use crate::text::Text;
@@ -136,9 +136,16 @@ pub fn access_pattern(endpoint: &str) -> Option<String> {
     Some(format!("{scheme}://{host}/*"))
 }
 
+/// The realm name of an endpoint's OpenID login that gives none ("Login
+/// with OpenID", as the WebUI says).
+pub const DEFAULT_REALM: &str = "OpenID";
+/// The `details` of a token login whose single sign-on token is unknown,
+/// spent or expired (a companion's, as Backend.AI's OpenID hook words it).
+const INVALID_SSO_TOKEN: &str = "Invalid authentication token";
+
 /// What an endpoint offers besides logging in, from the WebUI settings it
 /// serves (`/config.toml`, `[general]`), as the Backend.AI WebUI reads them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
     /// `signupSupport`: a signup form is offered.
     pub signup: bool,
@@ -146,6 +153,9 @@ pub struct Features {
     pub invitation_required: bool,
     /// `allowAnonymousChangePassword`: "forgot password" by mail.
     pub password_reset: bool,
+    /// When `singleSignOnVendors` lists `openid`: the realm name of the
+    /// "Login with <realm>" button (`ssoRealmName`, or "OpenID").
+    pub openid_realm: Option<String>,
 }
 
 /// What the endpoint in use offers, once known.
@@ -173,18 +183,57 @@ impl fmt::Debug for Enrolment {
     }
 }
 
-/// Reads the `[general]` booleans of a WebUI `config.toml`. Only `key =
-/// true|false` lines matter here, so this is a line scan rather than a TOML
-/// parser; anything else, or a missing key, counts as false.
+/// A TOML value as text: a basic (`"…"`, with escapes) or literal (`'…'`)
+/// string up to its closing quote, or a bare value up to a comment.
+fn toml_text(value: &str) -> String {
+    let value = value.trim();
+    if let Some(literal) = value.strip_prefix('\'') {
+        return literal.split('\'').next().unwrap_or_default().to_owned();
+    }
+    let Some(basic) = value.strip_prefix('"') else {
+        return value
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+    };
+    let mut text = String::new();
+    let mut chars = basic.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => text.push('\n'),
+                Some('t') => text.push('\t'),
+                Some('u') => {
+                    let code: String = chars.by_ref().take(4).collect();
+                    text.extend(u32::from_str_radix(&code, 16).ok().and_then(char::from_u32));
+                }
+                Some(other) => text.push(other),
+                None => break,
+            },
+            c => text.push(c),
+        }
+    }
+    text
+}
+
+/// Reads what the popup acts on in the `[general]` table of a WebUI
+/// `config.toml`: `key = true|false` flags and the single sign-on strings.
+/// This is a line scan rather than a TOML parser; anything else, or a
+/// missing key, counts as false or absent.
 pub fn webui_features(config: &str) -> Features {
     let mut in_general = false;
     let mut signup = false;
     let mut without_token = false;
     let mut password_reset = false;
+    let mut vendors = String::new();
+    let mut realm = String::new();
     for line in config.lines() {
-        let line = line.split('#').next().unwrap_or_default().trim();
+        let line = line.trim();
         if line.starts_with('[') {
-            in_general = line == "[general]";
+            in_general = line.split('#').next().unwrap_or_default().trim() == "[general]";
             continue;
         }
         let Some((key, value)) = line.split_once('=') else {
@@ -193,18 +242,31 @@ pub fn webui_features(config: &str) -> Features {
         if !in_general {
             continue;
         }
-        let value = value.trim() == "true";
+        let text = toml_text(value);
+        let flag = text == "true";
         match key.trim() {
-            "signupSupport" => signup = value,
-            "allowSignupWithoutConfirmation" => without_token = value,
-            "allowAnonymousChangePassword" => password_reset = value,
+            "signupSupport" => signup = flag,
+            "allowSignupWithoutConfirmation" => without_token = flag,
+            "allowAnonymousChangePassword" => password_reset = flag,
+            "singleSignOnVendors" => vendors = text,
+            "ssoRealmName" => realm = text.trim().to_owned(),
             _ => {}
         }
     }
+    // A comma-separated string, as the WebUI splits it.
+    let openid = vendors.split(',').any(|vendor| vendor.trim() == "openid");
+    let openid_realm = openid.then(|| {
+        if realm.is_empty() {
+            DEFAULT_REALM.to_owned()
+        } else {
+            realm
+        }
+    });
     Features {
         signup,
         invitation_required: signup && !without_token,
         password_reset,
+        openid_realm,
     }
 }
 
@@ -411,7 +473,7 @@ pub fn link_origin(link: &str) -> Option<String> {
 }
 
 /// Why a login was refused, for the message the user reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LoginRefusal {
     Mismatch,
     NeedsVerification,
@@ -420,6 +482,8 @@ pub enum LoginRefusal {
     /// Password login is off until a reset (too many failures across locks).
     PasswordLoginOff,
     AlreadyLoggedIn,
+    /// A single sign-on token that is unknown, spent or expired.
+    SsoTokenInvalid,
     /// A field the server named (a client bug or an odd server).
     BadRequest(String),
     /// The endpoint could not reach its own back end.
@@ -439,7 +503,7 @@ pub enum LoginOutcome {
 }
 
 /// A login answer that did not log in: the step that comes next, or why not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NotLoggedIn {
     OtpRequired,
     OtpInvalid,
@@ -478,6 +542,9 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> NotLoggedIn {
                 || details.contains(wording::OTP_VALIDATION_FAILED) =>
         {
             NotLoggedIn::OtpInvalid
+        }
+        ProblemType::RejectedByHook if details.contains(INVALID_SSO_TOKEN) => {
+            NotLoggedIn::Refused(LoginRefusal::SsoTokenInvalid)
         }
         ProblemType::ActiveLoginSessionExists => {
             NotLoggedIn::Conflict(problem.sessions.clone().unwrap_or_default())
@@ -598,6 +665,13 @@ mod tests {
                     json!({"type": ProblemType::AuthFailed.url(), "title": "t", "details": "User credential mismatch."}),
                 ),
                 NotLoggedIn::Refused(LoginRefusal::Mismatch),
+            ),
+            // A token login with a spent or expired single sign-on token.
+            (
+                failed(
+                    json!({"type": ProblemType::RejectedByHook.url(), "title": "Authentication failed", "details": "Invalid authentication token"}),
+                ),
+                NotLoggedIn::Refused(LoginRefusal::SsoTokenInvalid),
             ),
             (
                 failed(
@@ -842,7 +916,8 @@ mod tests {
             Features {
                 signup: true,
                 invitation_required: true,
-                password_reset: true
+                password_reset: true,
+                openid_realm: None,
             }
         );
         let open = "[general]\nsignupSupport = true\nallowSignupWithoutConfirmation = true\n";
@@ -851,10 +926,42 @@ mod tests {
             Features {
                 signup: true,
                 invitation_required: false,
-                password_reset: false
+                password_reset: false,
+                openid_realm: None,
             }
         );
         assert_eq!(webui_features("<html>not toml</html>"), Features::default());
+    }
+
+    #[test]
+    fn single_sign_on_from_the_webui_settings() {
+        let realm = |config: &str| webui_features(config).openid_realm;
+        // As the companion writes it: a comma-separated string, escapes and all.
+        let companion = "[general]\nsingleSignOnVendors = \"openid\"\n\
+            ssoRealmName = \"Example \\\"Co\\\" # 1\" # the label\n";
+        assert_eq!(realm(companion).as_deref(), Some("Example \"Co\" # 1"));
+        assert_eq!(
+            realm("[general]\nsingleSignOnVendors = \"saml, openid\"\n").as_deref(),
+            Some(DEFAULT_REALM),
+            "no realm name: OpenID"
+        );
+        assert_eq!(
+            realm("[general]\nsingleSignOnVendors = 'openid'\nssoRealmName = '\u{d55c}\u{ad6d}'\n")
+                .as_deref(),
+            Some("\u{d55c}\u{ad6d}")
+        );
+        assert_eq!(
+            realm("[general]\nssoRealmName = \"R\\u00e9alm\"\nsingleSignOnVendors = \"openid\"\n")
+                .as_deref(),
+            Some("R\u{e9}alm")
+        );
+        assert_eq!(realm("[general]\nsingleSignOnVendors = \"saml\"\n"), None);
+        assert_eq!(realm("[general]\nsingleSignOnVendors = \"\"\n"), None);
+        assert_eq!(
+            realm("[menu]\nsingleSignOnVendors = \"openid\"\n"),
+            None,
+            "only [general] counts"
+        );
     }
 
     #[test]

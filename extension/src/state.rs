@@ -19,11 +19,11 @@ use crate::notice::Notice;
 use crate::platform::net::NetError;
 use crate::profiles::{self, Mode, Profile};
 use crate::protocol::{EndpointInfo, Enrolment, Health, NotLoggedIn};
+use crate::sso::TokenProof;
 use crate::stored::{DEFAULT_ENDPOINT, StoredKeypair};
 use crate::text::Text;
 
-/// What was typed to log in, kept while a second step (code, conflict,
-/// 2FA setup) runs.
+/// What was typed to log in.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
@@ -38,15 +38,25 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// What a login proves who the user is with, kept while a second step
+/// (code, conflict, 2FA setup) runs, which sends it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// The password typed (`/server/login`).
+    Password(Credentials),
+    /// A single sign-on's one-time token (`/server/token-login`).
+    Token(TokenProof),
+}
+
 /// The panel on screen, with what it needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Panel {
     /// Reading storage and checking a remembered session.
     Loading,
     Login,
-    /// The one-time code, for the password typed before.
+    /// The one-time code, for the password typed (or the token given) before.
     Otp {
-        credentials: Credentials,
+        proof: Proof,
         /// Set when the user chose to end another session after the code
         /// sent with the password was spent: this code goes with that login.
         force: Option<ForcedLogin>,
@@ -80,10 +90,10 @@ pub struct ForcedLogin {
 /// "Logged in elsewhere": the attempt and the sessions the endpoint listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
-    pub credentials: Credentials,
+    pub proof: Proof,
     /// The account's sessions, when the endpoint lists them.
     pub sessions: Vec<SessionSummary>,
-    /// The session picked to end.
+    /// The session picked to end (a token login cannot name one).
     pub pick: Option<String>,
     /// Whether the attempt carried a one-time code (spent now).
     pub code_sent: bool,
@@ -105,8 +115,9 @@ pub struct TotpSetup {
 pub struct FirstLogin {
     /// The registration token the login answer gave.
     pub token: String,
-    /// The password typed, which logs in once setup is done.
-    pub credentials: Credentials,
+    /// The password typed (or the token given), which logs in once setup
+    /// is done.
+    pub proof: Proof,
 }
 
 impl TotpSetup {
@@ -129,7 +140,7 @@ impl fmt::Debug for TotpSetup {
 impl fmt::Debug for FirstLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FirstLogin")
-            .field("credentials", &self.credentials)
+            .field("proof", &self.proof)
             .finish_non_exhaustive()
     }
 }
@@ -274,12 +285,12 @@ impl State {
         self.session.as_ref().and_then(Session::id)
     }
 
-    /// The password kept for the second step on screen.
-    pub fn kept_credentials(&self) -> Option<&Credentials> {
+    /// The password or token kept for the second step on screen.
+    pub fn kept_proof(&self) -> Option<&Proof> {
         match &self.panel {
-            Panel::Otp { credentials, .. } => Some(credentials),
-            Panel::Conflict(conflict) => Some(&conflict.credentials),
-            Panel::TotpSetup(setup) => setup.first_login.as_ref().map(|f| &f.credentials),
+            Panel::Otp { proof, .. } => Some(proof),
+            Panel::Conflict(conflict) => Some(&conflict.proof),
+            Panel::TotpSetup(setup) => setup.first_login.as_ref().map(|f| &f.proof),
             _ => None,
         }
     }
@@ -318,7 +329,7 @@ pub enum Action {
     /// `now_ms` is the time the answer came. A login that succeeded comes
     /// as `LoggedIn`, once its session has been read.
     Answered {
-        credentials: Credentials,
+        proof: Proof,
         code_sent: bool,
         outcome: Result<NotLoggedIn, NetError>,
         now_ms: f64,
@@ -372,7 +383,7 @@ pub enum Action {
 impl State {
     fn answered(
         mut self,
-        credentials: Credentials,
+        proof: Proof,
         code_sent: bool,
         outcome: Result<NotLoggedIn, NetError>,
         now_ms: f64,
@@ -392,21 +403,26 @@ impl State {
             _ => None,
         };
         match outcome {
-            NotLoggedIn::OtpRequired => self.panel = Panel::Otp { credentials, force },
+            NotLoggedIn::OtpRequired => self.panel = Panel::Otp { proof, force },
             NotLoggedIn::OtpInvalid => {
-                self.panel = Panel::Otp { credentials, force };
+                self.panel = Panel::Otp { proof, force };
                 self.notice = Some(Notice::error(Text::OtpInvalid));
             }
             NotLoggedIn::TotpRegistration(token) => {
                 self.panel = Panel::TotpSetup(TotpSetup {
-                    first_login: Some(FirstLogin { token, credentials }),
+                    first_login: Some(FirstLogin { token, proof }),
                     ..TotpSetup::default()
                 });
             }
-            NotLoggedIn::Conflict(sessions) => {
+            NotLoggedIn::Conflict(mut sessions) => {
+                // `/server/token-login` ends a session of the endpoint's
+                // choosing: nothing to pick from.
+                if matches!(proof, Proof::Token(_)) {
+                    sessions.clear();
+                }
                 let pick = sessions.iter().find(|s| !s.current).map(|s| s.id.clone());
                 self.panel = Panel::Conflict(Conflict {
-                    credentials,
+                    proof,
                     sessions,
                     pick,
                     code_sent,
@@ -534,11 +550,11 @@ impl Reducible for State {
                 next.notice = None;
             }
             Action::Answered {
-                credentials,
+                proof,
                 code_sent,
                 outcome,
                 now_ms,
-            } => next = next.answered(credentials, code_sent, outcome, now_ms),
+            } => next = next.answered(proof, code_sent, outcome, now_ms),
             Action::LoggedIn { session, username } => {
                 if username.is_some() {
                     next.username_hint.clone_from(&username);
@@ -563,7 +579,7 @@ impl Reducible for State {
             Action::ForceWithFreshCode => {
                 if let Panel::Conflict(conflict) = &next.panel {
                     next.panel = Panel::Otp {
-                        credentials: conflict.credentials.clone(),
+                        proof: conflict.proof.clone(),
                         force: Some(ForcedLogin {
                             end_session: conflict.pick.clone(),
                         }),
@@ -643,7 +659,7 @@ impl Reducible for State {
                     // The confirming code is spent: log in with the next one.
                     Some(first) => {
                         next.panel = Panel::Otp {
-                            credentials: first.credentials,
+                            proof: first.proof,
                             force: None,
                         };
                         next.notice = Some(Notice::info(Text::OtpAfterSetup));
@@ -699,6 +715,10 @@ mod tests {
         }
     }
 
+    fn password() -> Proof {
+        Proof::Password(creds())
+    }
+
     fn reduce(state: State, action: Action) -> State {
         (*Rc::new(state).reduce(action)).clone()
     }
@@ -707,7 +727,7 @@ mod tests {
         reduce(
             state,
             Action::Answered {
-                credentials: creds(),
+                proof: password(),
                 code_sent: false,
                 outcome: Ok(outcome),
                 now_ms: 1_000_000.0,
@@ -738,7 +758,7 @@ mod tests {
 
     fn otp_step(force: Option<ForcedLogin>) -> Panel {
         Panel::Otp {
-            credentials: creds(),
+            proof: password(),
             force,
         }
     }
@@ -763,23 +783,23 @@ mod tests {
                 until_ms: Some(1_000_000.0 + 1_199_000.0)
             }
         );
-        assert_eq!(locked.kept_credentials(), None, "the password is not kept");
+        assert_eq!(locked.kept_proof(), None, "the password is not kept");
 
         let conflict = answered(login_panel(), NotLoggedIn::Conflict(Vec::new()));
         assert!(matches!(conflict.panel, Panel::Conflict(_)));
-        assert_eq!(conflict.kept_credentials(), Some(&creds()));
+        assert_eq!(conflict.kept_proof(), Some(&password()));
 
         let setup = answered(login_panel(), NotLoggedIn::TotpRegistration("tok".into()));
         let Panel::TotpSetup(totp) = &setup.panel else {
             panic!("{:?}", setup.panel);
         };
         assert_eq!(totp.registration(), Some("tok"));
-        assert_eq!(setup.kept_credentials(), Some(&creds()));
+        assert_eq!(setup.kept_proof(), Some(&password()));
 
         let refused = answered(otp, NotLoggedIn::Refused(LoginRefusal::Mismatch));
         assert_eq!(refused.panel, Panel::Login);
         assert_eq!(refused.notice, Some(Notice::error(Text::ErrorMismatch)));
-        assert_eq!(refused.kept_credentials(), None);
+        assert_eq!(refused.kept_proof(), None);
 
         let limited = answered(login_panel(), NotLoggedIn::RateLimited(Some(30)));
         assert_eq!(limited.panel, Panel::Login);
@@ -803,7 +823,7 @@ mod tests {
         let conflict = reduce(
             login_panel(),
             Action::Answered {
-                credentials: creds(),
+                proof: password(),
                 code_sent: true,
                 outcome: Ok(NotLoggedIn::Conflict(vec![
                     listed("here", true),
@@ -830,7 +850,72 @@ mod tests {
         assert_eq!(wrong.panel, otp_step(forced));
         let back = reduce(fresh, Action::BackToLogin);
         assert_eq!(back.panel, Panel::Login);
-        assert_eq!(back.kept_credentials(), None);
+        assert_eq!(back.kept_proof(), None);
+    }
+
+    #[test]
+    fn a_single_sign_on_token_goes_through_the_second_steps() {
+        let token = Proof::Token(TokenProof {
+            token: "TOKEN-SECRET".into(),
+            code_verifier: Some("VERIFIER-SECRET".into()),
+        });
+        let answered_with = |state: State, outcome: NotLoggedIn| {
+            reduce(
+                state,
+                Action::Answered {
+                    proof: token.clone(),
+                    code_sent: false,
+                    outcome: Ok(outcome),
+                    now_ms: 0.0,
+                },
+            )
+        };
+        let otp = answered_with(login_panel(), NotLoggedIn::OtpRequired);
+        assert_eq!(
+            otp.panel,
+            Panel::Otp {
+                proof: token.clone(),
+                force: None
+            },
+            "the code goes with the same token"
+        );
+
+        // The token login cannot name the session to end: nothing to pick.
+        let other = SessionSummary {
+            id: "a".into(),
+            created_at: "2026-11-22T08:00:00Z".into(),
+            last_seen_at: "2026-11-22T08:00:00Z".into(),
+            expires_at: "2026-11-22T09:00:00Z".into(),
+            ip: None,
+            user_agent: None,
+            current: false,
+        };
+        let conflict = answered_with(login_panel(), NotLoggedIn::Conflict(vec![other]));
+        let Panel::Conflict(shown) = &conflict.panel else {
+            panic!("{:?}", conflict.panel);
+        };
+        assert!(shown.sessions.is_empty() && shown.pick.is_none());
+        assert_eq!(conflict.kept_proof(), Some(&token));
+
+        // First-login 2FA setup ends at the code step, with the token.
+        let setup = answered_with(login_panel(), NotLoggedIn::TotpRegistration("reg".into()));
+        let confirmed = reduce(setup, Action::TotpConfirmed(vec!["A".into()]));
+        let done = reduce(confirmed, Action::TotpSetupDone);
+        assert_eq!(
+            done.panel,
+            Panel::Otp {
+                proof: token.clone(),
+                force: None
+            }
+        );
+
+        // A token that expired meanwhile: back to the form, saying so.
+        let expired = answered_with(otp, NotLoggedIn::Refused(LoginRefusal::SsoTokenInvalid));
+        assert_eq!(expired.panel, Panel::Login);
+        assert_eq!(expired.notice, Some(Notice::error(Text::SsoTokenInvalid)));
+        assert_eq!(expired.kept_proof(), None);
+        let printed = format!("{done:?}");
+        assert!(!printed.contains("TOKEN-SECRET") && !printed.contains("VERIFIER-SECRET"));
     }
 
     #[test]
@@ -886,7 +971,7 @@ mod tests {
         let state = reduce(
             login_panel(),
             Action::Answered {
-                credentials: creds(),
+                proof: password(),
                 code_sent: false,
                 outcome: Err(NetError::Unreachable),
                 now_ms: 0.0,
@@ -1064,7 +1149,7 @@ mod tests {
         let setup = TotpSetup {
             first_login: Some(FirstLogin {
                 token: "REGTOKEN".into(),
-                credentials: creds(),
+                proof: password(),
             }),
             enrolment: Some(Enrolment {
                 key: "BASE32KEY".into(),

@@ -38,6 +38,10 @@ pub const SIDEBAR_PREFIX: &str = "sidebar:";
 /// endpoint every popup is pinned to.
 pub const PINNED_KEY: &str = "pinned_endpoint";
 
+/// `storage.session`: how the last single sign-on ended, for a popup that
+/// opens after it (the one that started it may have closed); the popup
+/// takes it, and it is worth showing for a minute only.
+pub const SSO_REPORT_KEY: &str = "sso_report";
 /// `storage.session`, `session:<endpoint>`: a session id.
 pub const SESSION_PREFIX: &str = "session:";
 /// `storage.session`, `keypair:<endpoint>`: API keys in use.
@@ -123,7 +127,8 @@ pub fn upgrade(key: &str, stored: &Value) -> Option<Value> {
         Entry::WebuiOrigins => native::<Vec<String>>(stored),
         Entry::Keypair => native::<StoredKeypair>(stored),
         Entry::Timer => native::<Timer>(stored),
-        Entry::Other => None,
+        // New in this version: only ever stored natively.
+        Entry::SsoReport | Entry::Other => None,
     }
 }
 
@@ -143,6 +148,8 @@ pub enum Entry {
     Keypair,
     /// The session end for this endpoint.
     Timer,
+    /// A finished single sign-on, waiting for the popup.
+    SsoReport,
     /// Something this version does not know (kept from another version).
     Other,
 }
@@ -155,6 +162,7 @@ pub fn describe(key: &str) -> (Entry, Option<&str>) {
         (LANGUAGE_KEY, Entry::Language),
         (WARN_KEY, Entry::WarnMinutes),
         (WEBUI_ORIGINS_KEY, Entry::WebuiOrigins),
+        (SSO_REPORT_KEY, Entry::SsoReport),
     ];
     if let Some((_, entry)) = fixed.iter().find(|(name, _)| *name == key) {
         return (*entry, None);
@@ -199,6 +207,7 @@ mod tests {
             (Entry::Sidebar, Some("https://ai.example.com"))
         );
         assert_eq!(describe(PROFILES_KEY), (Entry::Profiles, None));
+        assert_eq!(describe(SSO_REPORT_KEY), (Entry::SsoReport, None));
         assert_eq!(describe("something-else"), (Entry::Other, None));
     }
 

@@ -246,6 +246,20 @@ texts! {
     SidebarToggle => "sidebarToggle",
     SidebarNarrow => "sidebarNarrow",
     SidebarWide => "sidebarWide",
+    SsoLogin => "ssoLogin",
+    SsoAccessDenied => "ssoAccessDenied",
+    SsoInvalidSession => "ssoInvalidSession",
+    SsoNotAuthenticated => "ssoNotAuthenticated",
+    SsoProviderUnavailable => "ssoProviderUnavailable",
+    SsoEmailNotVerified => "ssoEmailNotVerified",
+    SsoAccountNotFound => "ssoAccountNotFound",
+    SsoOther => "ssoOther",
+    SsoTokenInvalid => "ssoTokenInvalid",
+    SsoWindowClosed => "ssoWindowClosed",
+    SsoBusy => "ssoBusy",
+    SsoNotStarted => "ssoNotStarted",
+    SsoContinue => "ssoContinue",
+    StoredSsoReport => "storedSsoReport",
 }
 
 /// The message in the browser's language.
@@ -302,12 +316,13 @@ mod tests {
                 text.key()
             );
         }
-        // Keys outside the enum: the manifest's and popup.js's.
+        // Keys outside the enum: the manifest's, popup.js's and sso.js's.
         let outside = [
             "extName",
             "extDescription",
             "startFailed",
             "commandToggleSidebar",
+            "ssoOpening",
         ];
         for key in outside {
             assert!(en.contains(key));

@@ -15,7 +15,7 @@ const ready = init();
 
 // Messages the worker answers (the Rust WorkerMessage enum, held to this
 // list by a test); the offscreen page's are left to it.
-const WORKER_MESSAGES = new Set(['session-changed', 'clear-clipboard', 'settings-changed', 'clear-all']);
+const WORKER_MESSAGES = new Set(['session-changed', 'clear-clipboard', 'settings-changed', 'clear-all', 'single-sign-on']);
 
 function run(task) {
   return ready.then(task).catch((error) => console.error('baigate worker:', error));

@@ -524,6 +524,33 @@ impl Browser {
         Ok((self.open_popup().await?, page))
     }
 
+    /// Waits for a window that is not one of `known` (one the browser opened
+    /// by itself, such as a single sign-on window) and switches to it.
+    pub async fn switch_to_new_window(&self, known: &[WindowHandle]) -> Result<Popup<'_>> {
+        let client = self.client()?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(new) = client
+                .windows()
+                .await?
+                .into_iter()
+                .find(|window| !known.contains(window))
+            {
+                client.switch_to_window(new).await?;
+                return Ok(Popup { client });
+            }
+            ensure!(Instant::now() < deadline, "no new window opened");
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Switches to `window` (left open) and drives its page.
+    pub async fn switch_to(&self, window: WindowHandle) -> Result<Popup<'_>> {
+        let client = self.client()?;
+        client.switch_to_window(window).await?;
+        Ok(Popup { client })
+    }
+
     /// Closes the current window and returns to `window`.
     pub async fn back_to(&self, window: WindowHandle) -> Result<Popup<'_>> {
         let client = self.client()?;

@@ -7,7 +7,7 @@
 //! [`SignIn`] drives the provider's sign-in form over HTTP the way a browser
 //! would (its cookies kept, one redirect at a time), for tests that check
 //! the companion's answers rather than a page; the end-to-end tests fill the
-//! same form in Chromium.
+//! same form in Chromium ([`fill_sign_in`]).
 
 // Test-harness code: a failed step is a failed test, so it panics with a
 // message rather than threading errors through every test.
@@ -33,6 +33,24 @@ fn install_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/baigate")))
         .expect("HOME is set");
     cache.join("oidc-provider-8.8.1")
+}
+
+/// Fills the provider's sign-in form on `page` (Chromium) as `name` with
+/// `password` and signs in, or cancels when `password` is `None`.
+pub async fn fill_sign_in(
+    page: &crate::Popup<'_>,
+    name: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    page.wait_for("#sign-in").await?;
+    match password {
+        Some(password) => {
+            page.type_into("#username", name).await?;
+            page.type_into("#password", password).await?;
+            page.click("#sign-in").await
+        }
+        None => page.click("#cancel").await,
+    }
 }
 
 /// The provider, running; stopped when dropped.

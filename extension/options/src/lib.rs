@@ -53,6 +53,7 @@ fn line_text(line: &StoredLine) -> String {
         StoredLine::Session(endpoint) => tf(Text::StoredSession, &[endpoint]),
         StoredLine::Keypair(endpoint) => tf(Text::StoredKeypair, &[endpoint]),
         StoredLine::Timer(endpoint) => tf(Text::StoredTimer, &[endpoint]),
+        StoredLine::SsoReport => t(Text::StoredSsoReport),
         StoredLine::Other(key) => tf(Text::StoredOther, &[key]),
     }
 }

@@ -28,6 +28,8 @@ pub enum StoredLine {
     Keypair(String),
     /// A session's end, for an endpoint.
     Timer(String),
+    /// A finished single sign-on, waiting for the popup.
+    SsoReport,
     /// A key this version does not know.
     Other(String),
 }
@@ -52,6 +54,7 @@ pub fn describe(key: &str, value: Value) -> StoredLine {
         Entry::Session => StoredLine::Session(about),
         Entry::Keypair => StoredLine::Keypair(about),
         Entry::Timer => StoredLine::Timer(about),
+        Entry::SsoReport => StoredLine::SsoReport,
         Entry::Other => StoredLine::Other(key.to_owned()),
     }
 }
@@ -93,6 +96,10 @@ mod tests {
         let session = vec![
             ("timer:http://a".to_owned(), json!({"expires_ms": 1.0})),
             ("session:http://a".to_owned(), json!("tok")),
+            (
+                "sso_report".to_owned(),
+                json!({"endpoint": "http://a", "finished_ms": 1.0, "result": {"outcome": "window-closed"}}),
+            ),
         ];
         assert_eq!(
             lines(local, session),
@@ -104,6 +111,7 @@ mod tests {
                 StoredLine::Sidebar("https://ai.example.com".into()),
                 StoredLine::WarnMinutes(30),
                 StoredLine::Session("http://a".into()),
+                StoredLine::SsoReport,
                 StoredLine::Timer("http://a".into()),
             ]
         );

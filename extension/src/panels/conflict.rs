@@ -59,7 +59,7 @@ pub fn ConflictPanel(props: &ConflictProps) -> Html {
             } else {
                 spawn_local(actions::login(
                     state.clone(),
-                    conflict.credentials.clone(),
+                    conflict.proof.clone(),
                     None,
                     true,
                     conflict.pick.clone(),

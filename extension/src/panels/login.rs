@@ -1,7 +1,7 @@
 //! The login form: who (a password, or an API keypair), and under
 //! "Advanced" which endpoint, with a pill that says whether the endpoint
-//! answers before anything is sent; links to signup and password reset when
-//! the endpoint offers them.
+//! answers before anything is sent; "Login with <realm>" (single sign-on),
+//! and links to signup and password reset, when the endpoint offers them.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,7 +19,7 @@ use crate::platform::dom;
 use crate::profiles::Mode;
 use crate::state::{Action, Credentials};
 use crate::stored::DEFAULT_ENDPOINT;
-use crate::text::{Text, t};
+use crate::text::{Text, t, tf};
 
 /// How long typing in the endpoint field pauses before it is checked.
 const HEALTH_DEBOUNCE_MS: u32 = 400;
@@ -259,11 +259,27 @@ pub fn LoginPanel() -> Html {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| state.dispatch(Action::ShowForgot))
     };
+    let on_single_sign_on = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| {
+            if state.busy {
+                return;
+            }
+            // Asked now, while the click counts as the user's gesture.
+            let grant = actions::request_access(&state);
+            spawn_local(actions::single_sign_on(state.clone(), grant));
+        })
+    };
     let features = state
         .info
         .as_ref()
-        .map(|info| info.features)
+        .map(|info| info.features.clone())
         .unwrap_or_default();
+    let single_sign_on = features
+        .openid_realm
+        .as_deref()
+        .filter(|_| state.mode == Mode::Session)
+        .map(|realm| tf(Text::SsoLogin, &[realm]));
 
     html! {
         <section class="panel" data-panel="login" aria-labelledby="login-title">
@@ -299,6 +315,11 @@ pub fn LoginPanel() -> Html {
                     { if state.busy { t(Text::Busy) } else { t(Text::LoginButton) } }
                 </button>
             </form>
+            if let Some(label) = single_sign_on {
+                <p class="or">{ t(Text::Or) }</p>
+                <button type="button" class="sso" onclick={on_single_sign_on}
+                    disabled={state.busy} data-action="sso-openid">{ label }</button>
+            }
             if state.mode == Mode::Session && (features.signup || features.password_reset) {
                 <p class="links">
                     if features.signup {

@@ -10,18 +10,18 @@ use crate::components::{NoticeView, input_value};
 use crate::hooks::{use_composing, use_escape, use_focus};
 use crate::notice::Notice;
 use crate::protocol::{clean_code, is_complete_code};
-use crate::state::{Action, Credentials, ForcedLogin};
+use crate::state::{Action, ForcedLogin, Proof};
 use crate::text::{Text, t};
 
 #[derive(Debug, Clone, Properties, PartialEq)]
 pub struct OtpProps {
-    /// The password the code goes with.
-    pub credentials: Credentials,
+    /// The password (or single sign-on token) the code goes with.
+    pub proof: Proof,
     pub force: Option<ForcedLogin>,
 }
 
-/// Sends the code with the kept credentials (and the forced end of another
-/// session, when the user chose it).
+/// Sends the code with the kept password or token (and the forced end of
+/// another session, when the user chose it).
 fn submit(state: &Handle, props: &OtpProps, code: String) {
     if state.busy {
         return;
@@ -29,7 +29,7 @@ fn submit(state: &Handle, props: &OtpProps, code: String) {
     let end_session = props.force.as_ref().and_then(|f| f.end_session.clone());
     spawn_local(actions::login(
         state.clone(),
-        props.credentials.clone(),
+        props.proof.clone(),
         Some(code),
         props.force.is_some(),
         end_session,

@@ -1,4 +1,4 @@
-//! `chrome.action`: the toolbar button's badge and tooltip.
+//! `chrome.action`: the toolbar button's badge and tooltip, and its popup.
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
@@ -13,6 +13,14 @@ extern "C" {
     fn set_badge_background_color(details: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "action"], js_name = setTitle)]
     fn set_title(details: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "action"], js_name = openPopup)]
+    fn open_popup_in_focus() -> Result<Promise, JsValue>;
+}
+
+/// Opens the toolbar popup over the focused window (Chrome 127 and later);
+/// whether it opened.
+pub async fn open_popup() -> bool {
+    settle(open_popup_in_focus()).await.is_some()
 }
 
 /// Shows `text` (up to about four characters) on `color` (`#rrggbb`), and

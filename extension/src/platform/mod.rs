@@ -1,6 +1,7 @@
 //! The only module that touches `chrome.*`, the network, the window and the
 //! clock: storage, the extension's translations, host permissions, tabs, the
 //! clipboard, alarms, the toolbar badge, notifications, content scripts,
+//! the single sign-on window, random bytes,
 //! messages, `fetch`, the page (`dom`), `Date` (`clock`). Everything above
 //! it is plain Rust that also builds and tests natively.
 //!
@@ -22,11 +23,13 @@ pub mod clock;
 pub mod commands;
 pub mod dom;
 pub mod i18n;
+pub mod identity;
 pub mod js;
 pub mod net;
 pub mod notifications;
 pub mod offscreen;
 pub mod permissions;
+pub mod random;
 pub mod runtime;
 pub mod scripting;
 pub mod storage;

@@ -24,7 +24,7 @@ pub struct Reply {
 }
 
 /// Why there is no answer at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NetError {
     /// The browser says it is offline.
     Offline,

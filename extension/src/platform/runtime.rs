@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
-use super::js::settle;
+use super::js::{object, settle};
 use super::storage::to_js;
 use crate::messages::WorkerMessage;
 
@@ -18,6 +18,8 @@ extern "C" {
     fn get_url(path: &str) -> Result<String, JsValue>;
     #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = openOptionsPage)]
     fn open_options_page() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["chrome", "runtime"], js_name = getContexts)]
+    fn get_contexts(filter: &JsValue) -> Result<Promise, JsValue>;
 }
 
 /// Opens the extension's options page.
@@ -44,6 +46,18 @@ pub fn read_message<M: DeserializeOwned>(message: JsValue) -> Option<M> {
 /// The URL of one of the extension's files.
 pub fn url(path: &str) -> Option<String> {
     get_url(path).ok()
+}
+
+/// Whether one of the extension's pages at `path` is open (as the toolbar
+/// popup or in a tab).
+pub async fn page_open(path: &str) -> bool {
+    let Some(address) = url(path) else {
+        return false;
+    };
+    let urls = js_sys::Array::of1(&address.into());
+    settle(get_contexts(&object(&[("documentUrls", urls.into())])))
+        .await
+        .is_some_and(|found| js_sys::Array::from(&found).length() > 0)
 }
 
 /// The prefix of every URL of the extension's own pages.

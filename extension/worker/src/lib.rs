@@ -5,7 +5,9 @@
 //! 30 seconds, on an alarm: timers die with the worker, alarms do not). It
 //! also runs the toolbar command that toggles a Backend.AI page's sidebar,
 //! keeps the sidebar content script registered on the right origins, and
-//! wipes secrets copied from the popup off the clipboard.
+//! wipes secrets copied from the popup off the clipboard. It runs single
+//! sign-ons for the popup (`sso`), which closes when the sign-in window
+//! takes the focus.
 //!
 //! `background.js` registers the event listeners synchronously (as MV3
 //! requires, so an event that woke the worker is not missed) and calls the
@@ -16,6 +18,7 @@
 //! `baigate_extension::platform`.
 
 pub mod plan;
+pub mod sso;
 
 use baigate_extension::client::{self, ExtendOutcome};
 use baigate_extension::messages::{
@@ -287,6 +290,14 @@ async fn clear_clipboard() {
     }
 }
 
+/// A session began or ended, or the settings changed: the sidebar script
+/// follows the endpoints (a new one's pages are covered), then the badge and
+/// the alarms follow the sessions.
+async fn session_changed() {
+    register_sidebar_script().await;
+    check_all().await;
+}
+
 /// The worker started (installed, updated, browser started, or woken).
 #[wasm_bindgen]
 pub async fn worker_started() {
@@ -318,16 +329,17 @@ pub async fn worker_message(message: JsValue) -> JsValue {
         // Logged in (perhaps to a new endpoint, whose pages the sidebar
         // toggle now covers), out, extended, or the endpoint changed; or the
         // options changed.
-        WorkerMessage::SessionChanged | WorkerMessage::SettingsChanged => {
-            register_sidebar_script().await;
-            check_all().await;
-        }
+        WorkerMessage::SessionChanged | WorkerMessage::SettingsChanged => session_changed().await,
         WorkerMessage::ClearClipboard => {
             let after =
                 f64::from(baigate_extension::platform::clipboard::CLEAR_AFTER_SECONDS) * 1000.0;
             alarms::at(&Alarm::ClearClipboard.name(), now_ms() + after).await;
         }
         WorkerMessage::ClearAll => clear_all().await,
+        WorkerMessage::SingleSignOn { endpoint, server } => {
+            let report = sso::single_sign_on(endpoint, server).await;
+            return storage::to_js(&report).unwrap_or(JsValue::FALSE);
+        }
     }
     JsValue::TRUE
 }

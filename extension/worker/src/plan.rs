@@ -65,10 +65,14 @@ pub enum Notification {
     Expiry(String),
     /// The session ended (at its end, or elsewhere).
     Ended(String),
+    /// A single sign-on ended while the popup was closed, and the browser
+    /// would not open it again.
+    SingleSignOn(String),
 }
 
 const EXPIRY_PREFIX: &str = "expiry:";
 const ENDED_PREFIX: &str = "ended:";
+const SSO_PREFIX: &str = "sso:";
 
 impl Notification {
     /// The notification's id in `chrome.notifications`.
@@ -76,12 +80,15 @@ impl Notification {
         match self {
             Self::Expiry(endpoint) => format!("{EXPIRY_PREFIX}{endpoint}"),
             Self::Ended(endpoint) => format!("{ENDED_PREFIX}{endpoint}"),
+            Self::SingleSignOn(endpoint) => format!("{SSO_PREFIX}{endpoint}"),
         }
     }
 
     pub fn from_id(id: &str) -> Option<Self> {
         if let Some(endpoint) = id.strip_prefix(EXPIRY_PREFIX) {
             Some(Self::Expiry(endpoint.to_owned()))
+        } else if let Some(endpoint) = id.strip_prefix(SSO_PREFIX) {
+            Some(Self::SingleSignOn(endpoint.to_owned()))
         } else {
             id.strip_prefix(ENDED_PREFIX)
                 .map(|endpoint| Self::Ended(endpoint.to_owned()))
@@ -102,7 +109,7 @@ pub fn button_action(notification_id: &str, button: u32) -> Option<ButtonAction>
     match Notification::from_id(notification_id)? {
         Notification::Expiry(endpoint) if button == 0 => Some(ButtonAction::Extend(endpoint)),
         Notification::Expiry(endpoint) => Some(ButtonAction::Logout(endpoint)),
-        Notification::Ended(_) => None,
+        Notification::Ended(_) | Notification::SingleSignOn(_) => None,
     }
 }
 
@@ -170,6 +177,9 @@ mod tests {
             button_action(&Notification::Ended(endpoint.into()).id(), 0),
             None
         );
+        let sso = Notification::SingleSignOn(endpoint.into());
+        assert_eq!(Notification::from_id(&sso.id()), Some(sso.clone()));
+        assert_eq!(button_action(&sso.id(), 0), None);
         assert_eq!(button_action("other", 0), None);
         assert_ne!(
             Notification::Expiry(endpoint.into()).id(),

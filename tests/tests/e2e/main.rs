@@ -17,3 +17,4 @@ mod background;
 mod languages;
 mod login;
 mod pages;
+mod sso;
