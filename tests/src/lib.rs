@@ -3,6 +3,7 @@
 //! chromedriver) with the unpacked extension from `dist/extension`, and the
 //! popup driven the way a person uses it.
 
+pub mod front;
 pub mod openid;
 pub mod smtp;
 pub mod webui;
@@ -759,8 +760,14 @@ impl<'a> Popup<'a> {
             .unwrap_or_default())
     }
 
-    /// Points the popup at `endpoint` through the Advanced field.
+    /// Points the popup at `endpoint` (a companion) through the Advanced field.
     pub async fn use_endpoint(&self, endpoint: &str) -> Result<()> {
+        self.use_endpoint_answering(endpoint, "companion").await
+    }
+
+    /// Points the popup at `endpoint` and waits for the health pill to say
+    /// `health` (`companion`, `backend-ai`…).
+    pub async fn use_endpoint_answering(&self, endpoint: &str, health: &str) -> Result<()> {
         self.expect_panel("login").await?;
         let open = self
             .client
@@ -772,7 +779,8 @@ impl<'a> Popup<'a> {
         }
         self.type_into("#endpoint", endpoint).await?;
         self.press(keys::ENTER).await?;
-        self.wait_for("[data-health=\"companion\"]").await?;
+        self.wait_for(&format!("[data-health=\"{health}\"]"))
+            .await?;
         Ok(())
     }
 

@@ -2,18 +2,29 @@
 //! sign-in form filled in Chromium: from the popup's "Login with <realm>"
 //! (the service worker's `launchWebAuthFlow` window, which chromedriver
 //! lists as one more window), with 2FA after it, cancelled at the provider
-//! or by closing the window; and the WebUI's form post to a companion page.
+//! or by closing the window; through a tab with a Backend.AI webserver; and
+//! the WebUI's form post.
+
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
+use baigate_e2e::front::WebserverFront;
 use baigate_e2e::openid::{OpenIdProvider, fill_sign_in};
 use baigate_e2e::{Browser, Companion, Popup, http, totp_code};
+use fantoccini::wd::WindowHandle;
 use serde_json::{Value, json};
 
-/// A companion that trusts the shared test provider ("Example").
-fn companion_with_sso() -> Result<Companion> {
-    let settings = OpenIdProvider::shared().settings();
+/// A companion that trusts the shared test provider ("Example"), with more
+/// settings.
+fn companion_with_sso_and(more: &[(&'static str, String)]) -> Result<Companion> {
+    let mut settings = OpenIdProvider::shared().settings();
+    settings.extend_from_slice(more);
     let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Companion::start(&settings)
+}
+
+fn companion_with_sso() -> Result<Companion> {
+    companion_with_sso_and(&[])
 }
 
 /// Clicks "Login with Example" in the popup, then drives the sign-in window
@@ -88,6 +99,105 @@ async fn single_sign_on_then_the_one_time_code() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_opens_the_popup_again_after_the_sign_in() -> Result<()> {
+    let companion = companion_with_sso()?;
+    companion.add_user("alice@example.com", "alice")?;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        let client = popup.client();
+        let home = client.window().await?;
+        let known = client.windows().await?;
+        popup.click("[data-action=\"sso-openid\"]").await?;
+        browser.switch_to_new_window(&known).await?;
+        let sign_in = client.window().await?;
+        // The popup closes when the sign-in window takes the focus.
+        browser.switch_to(home.clone()).await?;
+        client.goto("about:blank").await?;
+        let window = browser.switch_to(sign_in).await?;
+        fill_sign_in(&window, "alice", Some("alice-pass")).await?;
+        // The worker opened the toolbar popup again (chromedriver lists it
+        // as a window), logged in.
+        let reopened = toolbar_popup(&browser, &home).await?;
+        reopened.expect_panel("start").await?;
+        reopened.wait_for("[data-summary=\"account\"]").await?;
+        ensure!(reopened.attr(".who", "data-user").await?.as_deref() == Some("alice@example.com"));
+        Ok(())
+    })
+}
+
+/// Switches to the toolbar popup, once the browser has opened it (the
+/// sign-in window may still be closing meanwhile).
+async fn toolbar_popup<'a>(browser: &'a Browser, home: &WindowHandle) -> Result<Popup<'a>> {
+    let client = browser.client()?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        for window in client.windows().await? {
+            if window == *home {
+                continue;
+            }
+            // A window that closes meanwhile is not it.
+            let Ok(page) = browser.switch_to(window).await else {
+                continue;
+            };
+            if let Ok(address) = client.current_url().await
+                && address.path() == "/popup.html"
+            {
+                return Ok(page);
+            }
+        }
+        ensure!(Instant::now() < deadline, "the popup was not opened again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_popup_opened_after_the_sign_in_takes_its_next_step() -> Result<()> {
+    let companion = companion_with_sso()?;
+    companion.add_user("dave@example.com", "dave")?;
+    let secret = companion.enrol_totp("dave")?.secret;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        let client = popup.client();
+        let first = client.window().await?;
+        let known = client.windows().await?;
+        popup.click("[data-action=\"sso-openid\"]").await?;
+        browser.switch_to_new_window(&known).await?;
+        let sign_in = client.window().await?;
+        // Another popup is open when the sign-in ends (so the worker leaves
+        // the toolbar popup alone), and the one that started it has closed.
+        let second = client.new_window(false).await?.handle;
+        browser.switch_to(second.clone()).await?;
+        browser.open_popup().await?.expect_panel("login").await?;
+        browser.switch_to(first).await?;
+        client.goto("about:blank").await?;
+        let window = browser.switch_to(sign_in).await?;
+        fill_sign_in(&window, "dave", Some("dave-pass")).await?;
+        let waiting = browser.switch_to(second).await?;
+        // The report waits in storage for the next popup.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while waiting
+            .eval("return chrome.storage.session.get('sso_report').then((r) => 'sso_report' in r);")
+            .await?
+            != json!(true)
+        {
+            ensure!(Instant::now() < deadline, "no report stored");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Opened again, the popup takes it and asks for the code that goes
+        // with the token.
+        let popup = browser.open_popup().await?;
+        popup.expect_panel("otp").await?;
+        popup.type_into("#otp", &totp_code(&secret, 0)?).await?;
+        popup.expect_panel("start").await?;
+        let again = browser.open_popup().await?;
+        again.expect_panel("start").await?;
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_at_the_provider_or_closing_the_window_says_so() -> Result<()> {
     let companion = companion_with_sso()?;
     companion.add_user("erin@example.com", "erin")?;
@@ -116,6 +226,36 @@ async fn cancelling_at_the_provider_or_closing_the_window_says_so() -> Result<()
         // The next try still works.
         let popup = single_sign_on(&browser, &popup, "erin", Some("erin-pass")).await?;
         popup.expect_panel("start").await?;
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_tab_with_a_backend_ai_webserver() -> Result<()> {
+    // The companion behind a front that hides what it is: to the popup, a
+    // Backend.AI webserver, whose plugin sends tokens to its own origin only.
+    let mut front = WebserverFront::bind().await?;
+    let allowed = format!("[\"{}\"]", front.url);
+    let companion = companion_with_sso_and(&[("BAIGATE_SSO__ALLOWED_REDIRECTS", allowed)])?;
+    front.forward_to(&companion.url)?;
+    let access_key = companion.add_user("alice@example.com", "alice")?;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup
+            .use_endpoint_answering(&front.url, "backend-ai")
+            .await?;
+        // A tab opens on the extension's page that posts the WebUI's form,
+        // then shows the provider; it closes once it lands with the token.
+        let popup = single_sign_on(&browser, &popup, "alice", Some("alice-pass")).await?;
+        popup.expect_panel("start").await?;
+        ensure!(popup.text(".access-key code").await? == access_key);
+        let windows = popup.client().windows().await?;
+        ensure!(
+            windows.len() == 1,
+            "the sign-in tab was closed: {windows:?}"
+        );
+        popup.click("[data-action=\"logout\"]").await?;
+        popup.expect_panel("login").await?;
         Ok(())
     })
 }
@@ -180,7 +320,7 @@ async fn the_webui_form_post_lands_with_a_token_that_logs_in() -> Result<()> {
 
 /// Waits until the page is at `landing` with a token (or an error) added.
 async fn wait_for_token(page: &Popup<'_>, landing: &str) -> Result<url::Url> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let current = page.client().current_url().await?;
         if current.as_str().starts_with(landing)
@@ -194,10 +334,7 @@ async fn wait_for_token(page: &Popup<'_>, landing: &str) -> Result<url::Url> {
             );
             return Ok(current);
         }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "never landed: {current}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        ensure!(Instant::now() < deadline, "never landed: {current}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
