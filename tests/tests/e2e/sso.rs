@@ -1,9 +1,10 @@
 //! Single sign-on with a real OpenID provider (npm `oidc-provider`), its
 //! sign-in form filled in Chromium: from the popup's "Login with <realm>"
 //! (the service worker's `launchWebAuthFlow` window, which chromedriver
-//! lists as one more window), with 2FA after it, cancelled at the provider
-//! or by closing the window; through a tab with a Backend.AI webserver; and
-//! the WebUI's form post.
+//! lists as one more window); then a one-time code, another session to end,
+//! or a required 2FA setup, each sending the same token again; cancelled at
+//! the provider or by closing the window; the popup closed meanwhile;
+//! through a tab with a Backend.AI webserver; and the WebUI's form post.
 
 use std::time::{Duration, Instant};
 
@@ -94,6 +95,61 @@ async fn single_sign_on_then_the_one_time_code() -> Result<()> {
         ensure!(popup.attr(".who", "data-user").await?.as_deref() == Some("dave@example.com"));
         let totp = popup.text("[data-fact=\"totp\"]").await?;
         ensure!(totp.contains("on"), "{totp}");
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_meets_another_session_and_ends_it() -> Result<()> {
+    let companion = companion_with_sso()?;
+    companion.add_user("alice@example.com", "alice")?;
+    let elsewhere = companion.log_in_elsewhere("alice")?;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        let popup = single_sign_on(&browser, &popup, "alice", Some("alice-pass")).await?;
+        popup.expect_panel("conflict").await?;
+        // A token login cannot name the session to end: no list to pick from.
+        ensure!(!popup.has(".sessions").await, "a list of sessions to pick");
+        popup.screenshot("conflict-after-sso").await?;
+        popup.click("[data-action=\"end-session\"]").await?;
+        popup.expect_panel("start").await?;
+        let check: Value = http()
+            .post(format!("{}/server/login-check", companion.url))
+            .header("X-BackendAI-SessionID", &elsewhere)
+            .send_json(json!({}))?
+            .body_mut()
+            .read_json()?;
+        ensure!(check["authenticated"] == false, "{check}");
+        Ok(())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_sign_on_sets_up_required_two_factor_first() -> Result<()> {
+    let companion = companion_with_sso_and(&[("BAIGATE_TOTP__REQUIRED", "true".to_owned())])?;
+    companion.add_user("erin@example.com", "erin")?;
+    with_browser!(browser, {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        let popup = single_sign_on(&browser, &popup, "erin", Some("erin-pass")).await?;
+        popup.expect_panel("totp-setup").await?;
+        let key = popup
+            .attr("[data-totp-key]", "data-totp-key")
+            .await?
+            .context("no key")?;
+        let secret = totp_rs::Secret::Encoded(key)
+            .to_bytes()
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        popup
+            .type_into("#totp-code", &totp_code(&secret, 0)?)
+            .await?;
+        popup.wait_for("[data-step=\"codes\"]").await?;
+        popup.click("[data-action=\"codes-saved\"]").await?;
+        // The login goes on with the same token and the next code.
+        popup.expect_panel("otp").await?;
+        popup.type_into("#otp", &totp_code(&secret, 1)?).await?;
+        popup.expect_panel("start").await?;
         Ok(())
     })
 }
