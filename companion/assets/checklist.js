@@ -13,6 +13,8 @@
   const match = form.querySelector("[data-match]");
   const encoder = new TextEncoder();
   const fold = (s) => (s || "").normalize("NFKC").toLowerCase().trim();
+  const letters = (s) => [...s].filter((c) => /\p{L}/u.test(c)).join("");
+  const serviceWords = (form.dataset.serviceWords || "").split(" ").filter(Boolean);
 
   function outcome(rule, value) {
     switch (rule) {
@@ -29,7 +31,12 @@
           const address = fold(email.value);
           names.push(address, address.split("@")[0]);
         }
-        return !names.filter(Boolean).includes(fold(value));
+        const candidate = fold(value);
+        const known = names.filter(Boolean);
+        if (known.includes(candidate)) return false;
+        const bare = letters(candidate);
+        return bare === "" ||
+          !(serviceWords.includes(bare) || known.some((name) => letters(name) === bare));
       }
       default: return null; // decided by the server (the common-password list)
     }

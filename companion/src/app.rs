@@ -7,15 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::Server;
-use poem::listener::TcpAcceptor;
-
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::domain::keys::KeyRing;
 use crate::domain::{Domain, DomainError, Parts};
-use crate::http::{AppState, app};
+use crate::http::{AppState, TrustedProxies, app};
 use crate::mail::{MailError, Mailer};
+use crate::serve::{ConnectionLimits, TlsFiles, raise_open_file_limit, serve, tls_acceptor};
 use crate::sso::openid::OpenIdProvider;
 use crate::store::{Store, StoreError};
 
@@ -50,6 +48,8 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("{0}")]
     Sso(String),
+    #[error(transparent)]
+    Tls(#[from] crate::serve::TlsError),
 }
 
 /// Creates the data directory (owner-only) if it is missing.
@@ -110,8 +110,14 @@ pub struct Running {
     pub local_addr: SocketAddr,
     pub public_url: url::Url,
     state: Arc<AppState>,
-    acceptor: TcpAcceptor,
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: ConnectionLimits,
+    proxies: Arc<TrustedProxies>,
 }
+
+/// How often the TLS certificate's files are checked for a renewal.
+const CERTIFICATE_RECHECK: Duration = Duration::from_secs(5);
 
 /// Binds the listening socket and opens everything.
 pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
@@ -135,13 +141,37 @@ pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, Sta
         tracing::info!(issuer = %provider.issuer(), "OpenID provider discovered");
         domain = domain.with_openid(provider);
     }
-    let acceptor = TcpAcceptor::from_tokio(listener).map_err(StartError::Serve)?;
+    let tls = match &config.server.tls {
+        Some(files) => Some(tls_acceptor(
+            &TlsFiles {
+                cert_file: files.cert_file.clone(),
+                key_file: files.key_file.clone(),
+            },
+            CERTIFICATE_RECHECK,
+        )?),
+        None => None,
+    };
+    let open_files = raise_open_file_limit();
+    // Leave room for the database, the log and outbound connections.
+    let fitting = usize::try_from(open_files.saturating_sub(64)).unwrap_or(usize::MAX);
+    let limits = ConnectionLimits {
+        header_timeout: config.server.header_timeout,
+        max_header_bytes: 32 * 1024,
+        per_address: usize::try_from(config.server.max_connections_per_address).unwrap_or(64),
+        total: usize::try_from(config.server.max_connections)
+            .unwrap_or(4096)
+            .min(fitting.max(1)),
+        handshake_timeout: config.server.header_timeout,
+    };
     let state = Arc::new(AppState::new(domain, &public_url, config, clock));
     Ok(Running {
         local_addr,
         public_url,
+        proxies: state.trusted_proxies.clone(),
         state,
-        acceptor,
+        listener,
+        tls,
+        limits,
     })
 }
 
@@ -160,11 +190,17 @@ impl Running {
         let domain = self.state.domain.clone();
         domain.hasher().warm_up();
         let purge = tokio::spawn(purge_expired(domain, self.state.throttle.clone()));
-        let result = Server::new_with_acceptor(self.acceptor)
-            .name("baigate")
-            .run_with_graceful_shutdown(app(self.state), shutdown, Some(SHUTDOWN_GRACE))
-            .await
-            .map_err(StartError::Serve);
+        let result = serve(
+            self.listener,
+            app(self.state),
+            self.tls,
+            self.limits,
+            self.proxies,
+            shutdown,
+            SHUTDOWN_GRACE,
+        )
+        .await
+        .map_err(StartError::Serve);
         purge.abort();
         result
     }
@@ -189,6 +225,8 @@ async fn purge_expired(domain: Domain, throttle: crate::http::throttle::Throttle
             tracing::warn!(error = %e, "could not remove finished single sign-on logins");
         }
         throttle.forget_idle();
-        domain.replay_cache().forget_expired(now);
+        if let Err(e) = domain.store().purge_signatures(now).await {
+            tracing::warn!(error = %e, "could not forget expired signatures");
+        }
     }
 }

@@ -23,13 +23,10 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 /// `docs/extension-id.md`).
 pub const EXTENSION_ORIGIN: &str = "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad";
 
-/// Origins allowed by default: the extension and any page served from this machine.
-pub const DEFAULT_ALLOWED_ORIGINS: [&str; 4] = [
-    EXTENSION_ORIGIN,
-    "http://127.0.0.1:*",
-    "http://localhost:*",
-    "http://[::1]:*",
-];
+/// Origins allowed by default besides the server's own: the extension only.
+/// A page on another port of this machine (a dev server, a notebook) must not
+/// read a session with the user's cookie unless it is named, with its port.
+pub const DEFAULT_ALLOWED_ORIGINS: [&str; 1] = [EXTENSION_ORIGIN];
 
 /// Environment variable prefix; `BAIGATE_CONFIG` names the file instead of a key.
 pub const ENV_PREFIX: &str = "BAIGATE_";
@@ -146,12 +143,32 @@ pub struct ServerConfig {
     /// The URL clients reach this server at (links, `/config.toml`). Defaults to
     /// `http://<listen address>`.
     pub public_url: Option<Url>,
-    /// Origins whose pages may call this server from a browser. An entry ending
-    /// in `:*` allows any port of that scheme and host.
+    /// Origins whose pages may call this server from a browser, each
+    /// `scheme://host[:port]` exactly (the server's own is always allowed).
     pub allowed_origins: Vec<String>,
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names
     /// the client. Empty: the client is whoever opened the connection.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a request's headers may take to arrive, and how long a
+    /// connection may stay idle between requests.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
+    /// Connections one client address may hold open at once (trusted
+    /// proxies excepted).
+    pub max_connections_per_address: u32,
+    /// Connections in all (also kept under the open-file limit).
+    pub max_connections: u32,
+    /// Serve HTTPS with this certificate.
+    pub tls: Option<TlsConfig>,
+}
+
+/// A PEM certificate (chain) and its private key; both are read again when
+/// they change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -290,6 +307,10 @@ impl Default for ServerConfig {
                 .map(|s| (*s).to_owned())
                 .collect(),
             trusted_proxies: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            max_connections_per_address: 64,
+            max_connections: 4096,
+            tls: None,
         }
     }
 }
@@ -444,6 +465,33 @@ impl Config {
                 ConfigError::new("server.allowed_origins", format!("{origin:?}: {message}"))
             })?;
         }
+        if self.server.header_timeout < Duration::from_secs(1)
+            || self.server.header_timeout > Duration::from_secs(300)
+        {
+            return Err(ConfigError::new(
+                "server.header_timeout",
+                "must be between 1 second and 5 minutes",
+            ));
+        }
+        if self.server.max_connections_per_address == 0 || self.server.max_connections == 0 {
+            return Err(ConfigError::new(
+                "server.max_connections_per_address",
+                "connection limits must be at least 1",
+            ));
+        }
+        if let Some(tls) = &self.server.tls {
+            for (key, path) in [
+                ("server.tls.cert_file", &tls.cert_file),
+                ("server.tls.key_file", &tls.key_file),
+            ] {
+                if !path.is_file() {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("{} does not exist", path.display()),
+                    ));
+                }
+            }
+        }
         if self.session.lifetime < Duration::from_secs(60) {
             return Err(ConfigError::new(
                 "session.lifetime",
@@ -548,7 +596,12 @@ impl Config {
             ip if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ip => ip,
         };
-        let text = format!("http://{}/", SocketAddr::new(ip, bound.port()));
+        let scheme = if self.server.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let text = format!("{scheme}://{}/", SocketAddr::new(ip, bound.port()));
         Url::parse(&text).map_err(|e| ConfigError::new("server.public_url", e))
     }
 
@@ -681,20 +734,20 @@ fn check_smtp_url(url: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// An allowed origin: `scheme://host[:port]`, or `scheme://host:*` for any port.
+/// An allowed origin: exactly `scheme://host[:port]`.
 fn check_origin_pattern(pattern: &str) -> Result<(), &'static str> {
-    let concrete = pattern
-        .strip_suffix(":*")
-        .map_or_else(|| pattern.to_owned(), |base| format!("{base}:1"));
     if pattern == "*" {
         return Err("a wildcard origin is never allowed");
     }
+    if pattern.ends_with(":*") {
+        return Err("name the port: a wildcard port would let any page on that host read sessions");
+    }
     let url =
-        Url::parse(&concrete).map_err(|_| "is not an origin such as https://webui.example.com")?;
+        Url::parse(pattern).map_err(|_| "is not an origin such as https://webui.example.com")?;
     if url.host_str().is_none() {
         return Err("has no host");
     }
-    if url.path() != "/" && !url.path().is_empty() || concrete.ends_with('/') {
+    if url.path() != "/" && !url.path().is_empty() || pattern.ends_with('/') {
         return Err("must not have a path (an origin is scheme, host and port only)");
     }
     Ok(())
@@ -750,15 +803,15 @@ mod tests {
     fn origin_patterns() {
         for ok in [
             "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad",
-            "http://127.0.0.1:*",
             "https://webui.example.com",
             "http://localhost:8080",
-            "http://[::1]:*",
+            "http://[::1]:5173",
         ] {
             assert!(check_origin_pattern(ok).is_ok(), "{ok}");
         }
         for bad in [
             "*",
+            "http://127.0.0.1:*",
             "webui.example.com",
             "https://webui.example.com/app",
             "https://x/",

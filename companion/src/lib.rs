@@ -17,6 +17,7 @@ pub mod logging;
 pub mod mail;
 pub mod model;
 pub mod private_files;
+pub mod serve;
 pub mod sso;
 pub mod store;
 pub mod texts;

@@ -119,6 +119,12 @@ pub struct MailText {
     pub disabled_body: &'static str,
     pub disabled_advice: &'static str,
 
+    pub codes_locked_subject: &'static str,
+    pub codes_locked_body: &'static str,
+    pub codes_disabled_subject: &'static str,
+    pub codes_disabled_body: &'static str,
+    pub codes_advice: &'static str,
+
     pub test_subject: &'static str,
     pub test_body: &'static str,
 }

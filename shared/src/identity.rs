@@ -32,6 +32,8 @@ pub enum IdentityError {
         "may contain only letters, digits, '.', '_' and '-' (or be the account's own email address)"
     )]
     InvalidUsernameCharacter,
+    #[error("must not start with a combining mark (U+{codepoint:04X})")]
+    LeadingMark { codepoint: u32 },
 }
 
 /// Checks for characters that render as nothing or reorder text.
@@ -59,14 +61,36 @@ fn refuse_hidden(raw: &str) -> Result<(), IdentityError> {
 /// The canonical form of any identifier a user types to log in (email or
 /// username). Errors only for hidden characters or an empty name; whether the
 /// name exists is for the store to say.
+///
+/// Folding comes first and trimming last, because NFKC can itself produce
+/// spaces (U+0385 `΅` becomes a space and two marks): so applying it to its
+/// own result changes nothing. A name that would then start with a combining
+/// mark is refused, as it has no letter to carry the mark.
 pub fn canonical_identifier(raw: &str) -> Result<String, IdentityError> {
-    let trimmed = raw.trim();
+    let folded: String = raw
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect();
+    let trimmed = folded.trim();
     if trimmed.is_empty() {
         return Err(IdentityError::Empty);
     }
     refuse_hidden(trimmed)?;
-    let folded: String = trimmed.nfkc().collect::<String>().to_lowercase();
-    Ok(folded.nfkc().collect())
+    if let Some(first) = trimmed.chars().next()
+        && matches!(
+            first.general_category(),
+            GeneralCategory::NonspacingMark
+                | GeneralCategory::SpacingMark
+                | GeneralCategory::EnclosingMark
+        )
+    {
+        return Err(IdentityError::LeadingMark {
+            codepoint: u32::from(first),
+        });
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// A validated email address: the form to display and the canonical form to match.
@@ -264,5 +288,54 @@ mod tests {
     fn email_local_part() {
         let email = Email::parse("First.Last@example.com").unwrap();
         assert_eq!(email.local_part(), "first.last");
+    }
+
+    /// Found by fuzzing: NFKC turned `΅·` into a leading space and marks, so
+    /// the canonical form of the canonical form differed.
+    #[test]
+    fn folding_twice_changes_nothing() {
+        for raw in [
+            "\u{385}\u{387}",
+            " \u{385}a",
+            "Ａｌｉｃｅ",
+            "ALICE@Example.COM",
+            "ﬁle",
+            "Ⅻ",
+        ] {
+            if let Ok(once) = canonical_identifier(raw) {
+                assert_eq!(
+                    canonical_identifier(&once).as_deref(),
+                    Ok(once.as_str()),
+                    "{raw:?}"
+                );
+            }
+        }
+        assert!(matches!(
+            canonical_identifier("\u{385}\u{387}"),
+            Err(IdentityError::LeadingMark { .. })
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn canonical_names_are_fixed_points(raw in "\\PC{0,24}") {
+            if let Ok(once) = canonical_identifier(&raw) {
+                proptest::prop_assert_eq!(canonical_identifier(&once), Ok(once.clone()));
+                proptest::prop_assert_eq!(once.trim(), once.as_str());
+            }
+        }
+
+        /// Names map to accounts by their canonical form: two spellings share an
+        /// account exactly when their canonical forms are equal, and that
+        /// equality survives folding again (no two canonical names collapse later).
+        #[test]
+        fn distinct_canonical_names_stay_distinct(a in "\\PC{0,12}", b in "\\PC{0,12}") {
+            if let (Ok(ca), Ok(cb)) = (canonical_identifier(&a), canonical_identifier(&b)) {
+                let again = (canonical_identifier(&ca), canonical_identifier(&cb));
+                proptest::prop_assert_eq!(ca == cb, again.0 == again.1);
+            }
+        }
     }
 }

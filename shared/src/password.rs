@@ -226,7 +226,9 @@ impl PasswordPolicy {
             PasswordRule::Digit => "at least one digit".to_owned(),
             PasswordRule::Special => "at least one special character".to_owned(),
             PasswordRule::NotCommon => "not a commonly used password".to_owned(),
-            PasswordRule::NotIdentity => "not your username or email address".to_owned(),
+            PasswordRule::NotIdentity => {
+                "not your username, email address or this service's name".to_owned()
+            }
         }
     }
 
@@ -288,8 +290,25 @@ impl PasswordPolicy {
     }
 }
 
-/// Whether the password, compared like a name, is the user's own username,
-/// email or the email's local part.
+/// Words a password of this service must not be made of: its own names
+/// (ASVS 6.2.11, context-specific words).
+pub const SERVICE_WORDS: [&str; 6] = [
+    "baigate",
+    "backendai",
+    "backend",
+    "companion",
+    "lablup",
+    "webui",
+];
+
+/// Only the letters of a folded text: `Backend.AI2024!` reads as `backendai`.
+fn letters_of(folded: &str) -> String {
+    folded.chars().filter(|c| c.is_alphabetic()).collect()
+}
+
+/// Whether the password is the user's own username, email or the email's
+/// local part, or one of those or the service's name with only digits and
+/// symbols added (compared like names: any case or width).
 fn matches_identity(password: &str, context: PasswordContext<'_>) -> bool {
     let Some(candidate) = folded(password) else {
         return false;
@@ -304,9 +323,16 @@ fn matches_identity(password: &str, context: PasswordContext<'_>) -> bool {
         }
         names.push(email);
     }
-    names
+    if names
         .iter()
         .any(|name| !name.is_empty() && *name == candidate)
+    {
+        return true;
+    }
+    let letters = letters_of(&candidate);
+    !letters.is_empty()
+        && (SERVICE_WORDS.contains(&letters.as_str())
+            || names.iter().any(|name| letters_of(name) == letters))
 }
 
 #[cfg(feature = "common-passwords")]
@@ -395,6 +421,39 @@ mod tests {
     }
 
     #[cfg(feature = "unicode")]
+    #[test]
+    fn names_dressed_up_with_digits_and_symbols_are_refused() {
+        let policy = PasswordPolicy::default();
+        let context = ctx("alice", "alice.kim@example.com");
+        for password in [
+            "baigate2024!",
+            "Backend.AI2024!",
+            "companion2024!",
+            "BAIGATE#2025",
+            "alice2024!!",
+            "Alice.Kim#1999",
+        ] {
+            let err = policy.validate(password, context).unwrap_err();
+            assert!(
+                err.failed.contains(&PasswordRule::NotIdentity),
+                "{password}: {:?}",
+                err.failed
+            );
+        }
+        for password in [
+            "baigate-gatekeeper-42!",
+            "Tr0ub4dor&3xyz",
+            "my-alice-is-kind-7!",
+        ] {
+            assert!(
+                !policy.check(password, context).iter().any(|c| c.rule
+                    == PasswordRule::NotIdentity
+                    && c.outcome == RuleOutcome::Failed),
+                "{password}"
+            );
+        }
+    }
+
     #[test]
     fn identity_is_refused_in_any_spelling() {
         let policy = PasswordPolicy {

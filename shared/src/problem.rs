@@ -72,6 +72,9 @@ pub enum ProblemType {
     PasswordLoginDisabled,
     /// baigate: the password was right, but an administrator disabled the account.
     AccountDisabled,
+    /// The server cannot take the request now (its storage is failing or
+    /// busy); `Retry-After` says when to try again.
+    ServiceUnavailable,
     /// A slug this crate does not know, as received.
     Other(String),
 }
@@ -108,6 +111,7 @@ impl ProblemType {
             Self::InternalServerError => "internal-server-error",
             Self::PasswordLoginDisabled => "password-login-disabled",
             Self::AccountDisabled => "account-disabled",
+            Self::ServiceUnavailable => "service-unavailable",
             Self::Other(slug) => slug,
         }
     }
@@ -143,6 +147,7 @@ impl ProblemType {
             "internal-server-error" => Self::InternalServerError,
             "password-login-disabled" => Self::PasswordLoginDisabled,
             "account-disabled" => Self::AccountDisabled,
+            "service-unavailable" => Self::ServiceUnavailable,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -270,6 +275,7 @@ mod tests {
             ProblemType::InternalServerError,
             ProblemType::PasswordLoginDisabled,
             ProblemType::AccountDisabled,
+            ProblemType::ServiceUnavailable,
         ];
         for kind in all {
             assert_eq!(ProblemType::from_slug(kind.slug()), kind);

@@ -66,7 +66,7 @@ impl Domain {
             Err(refusal) => return Ok(LoginResult::Refused(refusal)),
         };
         match self
-            .second_factor(&user, options.otp.as_deref(), &client)
+            .second_factor(&user, options.otp.as_deref(), &client, lang)
             .await?
         {
             SecondFactor::Passed => {}

@@ -48,6 +48,9 @@ pub enum LoginRefusal {
     OtpRequired,
     /// Right password; the one-time code was wrong, malformed or used before.
     OtpInvalid,
+    /// Too many wrong one-time codes across locks: two-factor login is off
+    /// until an administrator unlocks the account.
+    CodesDisabled,
 }
 
 /// Why a one-time code was not taken.
@@ -57,6 +60,8 @@ pub enum OtpRefusal {
     Invalid,
     /// Too many wrong codes in a row.
     Locked { retry_after: i64 },
+    /// Too many wrong codes across locks: off until an administrator unlocks.
+    Disabled,
 }
 
 /// What the second factor says, after a right password.
@@ -77,6 +82,8 @@ pub enum ReauthError {
     InvalidCode,
     #[error("too many failures in a row; try again in {retry_after} seconds")]
     Locked { retry_after: i64 },
+    #[error("two-factor login is off after too many wrong codes; an administrator can unlock it")]
+    CodesDisabled,
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -86,6 +93,7 @@ impl From<OtpRefusal> for ReauthError {
         match refusal {
             OtpRefusal::Invalid => Self::InvalidCode,
             OtpRefusal::Locked { retry_after } => Self::Locked { retry_after },
+            OtpRefusal::Disabled => Self::CodesDisabled,
         }
     }
 }
@@ -247,9 +255,12 @@ impl Domain {
                 Ok(match user {
                     Some(user) => {
                         let hash = user.password_hash.clone();
-                        if self.hasher.verify(password, hash).await? {
+                        if self.hasher.verify(password.clone(), hash).await? {
                             Verdict::Right(())
                         } else {
+                            self.hasher
+                                .make_up_cost(password, &user.password_hash)
+                                .await?;
                             Verdict::Wrong("wrong password")
                         }
                     }
@@ -329,6 +340,7 @@ impl Domain {
         user: &User,
         otp: Option<&str>,
         client: &ClientInfo,
+        lang: Lang,
     ) -> Result<SecondFactor, DomainError> {
         if !self.totp_enabled(user).await? {
             return Ok(if self.totp_required {
@@ -340,12 +352,13 @@ impl Domain {
         let Some(code) = otp.map(str::trim).filter(|c| !c.is_empty()) else {
             return Ok(SecondFactor::Refused(LoginRefusal::OtpRequired));
         };
-        Ok(match self.check_otp(user, code, client).await? {
+        Ok(match self.check_otp(user, code, client, lang).await? {
             Ok(()) => SecondFactor::Passed,
             Err(OtpRefusal::Invalid) => SecondFactor::Refused(LoginRefusal::OtpInvalid),
             Err(OtpRefusal::Locked { retry_after }) => {
                 SecondFactor::Refused(LoginRefusal::Locked { retry_after })
             }
+            Err(OtpRefusal::Disabled) => SecondFactor::Refused(LoginRefusal::CodesDisabled),
         })
     }
 
@@ -356,6 +369,7 @@ impl Domain {
         user: &User,
         code: &str,
         client: &ClientInfo,
+        lang: Lang,
     ) -> Result<Result<(), OtpRefusal>, DomainError> {
         let Some(credential) = self.store.totp_credential(user.id).await? else {
             return Ok(Err(OtpRefusal::Invalid));
@@ -406,7 +420,7 @@ impl Domain {
                 .await?
             }
         };
-        self.code_outcome(user, client, guarded).await
+        self.code_outcome(user, client, guarded, lang).await
     }
 
     /// The time step of a code from an authenticator being set up (`secret`
@@ -426,39 +440,104 @@ impl Domain {
                 })
             })
             .await?;
-        self.code_outcome(user, client, guarded).await
+        self.code_outcome(user, client, guarded, Lang::default())
+            .await
     }
 
-    /// What a guarded code check means: wrong codes are audited; a counter
-    /// turned off after too many is answered as a lock.
+    /// What a guarded code check means: wrong codes are audited, and a lock
+    /// of the codes (or their turning off) is recorded and mailed to the
+    /// owner as a password lock is; refusals during it are audited too.
     async fn code_outcome<T>(
         &self,
         user: &User,
         client: &ClientInfo,
         guarded: Guarded<T>,
+        lang: Lang,
     ) -> Result<Result<T, OtpRefusal>, DomainError> {
+        let refused = |detail: &'static str| {
+            AuditEvent::new(
+                AuditKind::OtpFailed,
+                self.now(),
+                Some(user.id),
+                client.clone(),
+            )
+            .with_detail(detail)
+        };
         Ok(match guarded {
             Guarded::Right(value) => Ok(value),
-            Guarded::Locked { retry_after } => Err(OtpRefusal::Locked { retry_after }),
-            Guarded::Disabled => Err(OtpRefusal::Locked {
-                retry_after: self.lockout.duration,
-            }),
-            Guarded::Wrong { reason, .. } => {
-                tracing::info!(user = %user.uuid, reason, "one-time code refused");
+            Guarded::Locked { retry_after } => {
+                self.store.record(refused("refused: codes locked")).await?;
+                Err(OtpRefusal::Locked { retry_after })
+            }
+            Guarded::Disabled => {
                 self.store
-                    .record(
-                        AuditEvent::new(
-                            AuditKind::OtpFailed,
-                            self.now(),
-                            Some(user.id),
-                            client.clone(),
-                        )
-                        .with_detail(reason),
-                    )
+                    .record(refused("refused: two-factor login off"))
                     .await?;
+                Err(OtpRefusal::Disabled)
+            }
+            Guarded::Wrong {
+                reason,
+                starts_lock,
+                disables,
+            } => {
+                tracing::info!(user = %user.uuid, reason, "one-time code refused");
+                self.store.record(refused(reason)).await?;
+                if starts_lock || disables {
+                    self.codes_lock_started(user, disables, client, lang)
+                        .await?;
+                }
                 Err(OtpRefusal::Invalid)
             }
         })
+    }
+
+    /// Records a lock of the one-time codes (or their turning off) and tells
+    /// the owner: whoever tried them knew the password.
+    async fn codes_lock_started(
+        &self,
+        user: &User,
+        disabled: bool,
+        client: &ClientInfo,
+        lang: Lang,
+    ) -> Result<(), DomainError> {
+        let now = self.now();
+        let until = now.saturating_add(self.lockout.duration);
+        let (kind, detail, template) = if disabled {
+            (
+                AuditKind::LoginDisabled,
+                format!(
+                    "{} wrong one-time codes in a row: two-factor login off until an unlock",
+                    self.lockout.max_consecutive
+                ),
+                Template::CodesDisabled {
+                    email: user.email.clone(),
+                    failures: u32::try_from(self.lockout.max_consecutive).unwrap_or(u32::MAX),
+                },
+            )
+        } else {
+            (
+                AuditKind::LoginLocked,
+                format!(
+                    "{} wrong one-time codes in a row: locked until {}",
+                    self.lockout.max_failures,
+                    rfc3339(until)
+                ),
+                Template::CodesLocked {
+                    email: user.email.clone(),
+                    until: rfc3339(until)
+                        .replace('T', " ")
+                        .trim_end_matches('Z')
+                        .to_owned(),
+                    failures: u32::try_from(self.lockout.max_failures).unwrap_or(u32::MAX),
+                },
+            )
+        };
+        tracing::warn!(user = %user.uuid, ip = ?client.ip, "{detail}");
+        self.store
+            .record(AuditEvent::new(kind, now, Some(user.id), client.clone()).with_detail(detail))
+            .await?;
+        self.mail_in_background(user, template, lang, "code lock notice failed");
+        Ok(())
     }
 
     /// Proves the caller is the account holder before a sensitive change: a
@@ -472,7 +551,7 @@ impl Domain {
         lang: Lang,
     ) -> Result<(), ReauthError> {
         if let Some(code) = code {
-            return Ok(self.check_otp(user, code, client).await??);
+            return Ok(self.check_otp(user, code, client, lang).await??);
         }
         let Some(password) = password else {
             return Err(ReauthError::WrongPassword);

@@ -19,10 +19,24 @@ use super::DomainError;
 pub struct PasswordHasher {
     cost: u32,
     permits: Arc<Semaphore>,
-    /// A hash at the configured cost of a password nobody knows: unknown
-    /// accounts are checked against it so they take as long as known ones.
-    dummy_hash: Arc<OnceCell<String>>,
+    /// Hashes of a password nobody knows, one per cost (made when first
+    /// needed): unknown accounts are checked against the configured cost's,
+    /// so they take as long as known ones; the lower ones make up the time a
+    /// hash from before a cost raise would save.
+    dummy_hashes: Arc<[OnceCell<String>; MAX_COST + 1]>,
     verifications: Arc<AtomicU64>,
+    /// bcrypt work done, in units of one round (2^cost per verification).
+    work: Arc<AtomicU64>,
+}
+
+/// bcrypt's highest cost.
+const MAX_COST: usize = 31;
+
+/// The cost a stored hash was made at.
+fn cost_of(hash: &str) -> Option<u32> {
+    hash.parse::<bcrypt::HashParts>()
+        .ok()
+        .map(|parts| parts.get_cost())
 }
 
 impl PasswordHasher {
@@ -31,8 +45,9 @@ impl PasswordHasher {
         Self {
             cost,
             permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: Arc::new(OnceCell::new()),
+            dummy_hashes: Arc::new(std::array::from_fn(|_| OnceCell::new())),
             verifications: Arc::new(AtomicU64::new(0)),
+            work: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -43,6 +58,12 @@ impl PasswordHasher {
     /// How many bcrypt verifications ran (real and dummy) since start.
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// bcrypt work done since start, in rounds (2^cost per verification):
+    /// what refusals must spend alike.
+    pub fn work(&self) -> u64 {
+        self.work.load(Ordering::Relaxed)
     }
 
     /// Hashes a password (already NFC-normalised and policy-checked). Refuses
@@ -64,6 +85,9 @@ impl PasswordHasher {
     /// password is a mismatch, never an error the caller could tell apart.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, DomainError> {
         self.verifications.fetch_add(1, Ordering::Relaxed);
+        if let Some(cost) = cost_of(&hash) {
+            self.work.fetch_add(1u64 << cost.min(63), Ordering::Relaxed);
+        }
         // bcrypt would compare only the first 72 bytes; a longer password can
         // never be one we stored, but it still spends the time of a check.
         let too_long = password.len() > BCRYPT_MAX_BYTES;
@@ -75,8 +99,24 @@ impl PasswordHasher {
 
     /// Spends the time of a real verification, for a login name with no account.
     pub async fn verify_dummy(&self, password: String) -> Result<(), DomainError> {
-        let dummy = self.dummy_hash().await?;
+        let dummy = self.dummy_hash(self.cost).await?;
         self.verify(password, dummy).await.map(|_| ())
+    }
+
+    /// After a refused password whose stored hash is cheaper than the
+    /// configured cost (made before the cost was raised): spends the work it
+    /// saved, so the refusal takes as long as any other (2^s + 2^s + … +
+    /// 2^(c-1) = 2^c). Otherwise such accounts would tell themselves apart
+    /// from unknown names by answering faster.
+    pub async fn make_up_cost(&self, password: String, stored: &str) -> Result<(), DomainError> {
+        let Some(stored_cost) = cost_of(stored) else {
+            return Ok(());
+        };
+        for cost in stored_cost..self.cost {
+            let dummy = self.dummy_hash(cost).await?;
+            self.verify(password.clone(), dummy).await?;
+        }
+        Ok(())
     }
 
     /// Computes the dummy hash ahead of the first unknown login, off the
@@ -84,7 +124,7 @@ impl PasswordHasher {
     pub fn warm_up(&self) {
         let hasher = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = hasher.dummy_hash().await {
+            if let Err(e) = hasher.dummy_hash(hasher.cost).await {
                 tracing::warn!(error = %e, "could not precompute the dummy password hash");
             }
         });
@@ -92,22 +132,22 @@ impl PasswordHasher {
 
     /// Whether a stored hash was made at a lower cost than configured now.
     pub fn needs_upgrade(&self, hash: &str) -> bool {
-        hash.parse::<bcrypt::HashParts>()
-            .map(|parts| parts.get_cost() < self.cost)
-            .unwrap_or(false)
+        cost_of(hash).is_some_and(|cost| cost < self.cost)
     }
 
-    async fn dummy_hash(&self) -> Result<String, DomainError> {
-        let cost = self.cost;
-        self.dummy_hash
-            .get_or_try_init(|| async move {
-                let secret = hex::encode(super::tokens::random_bytes::<16>()?);
-                self.run(move || bcrypt::hash(secret, cost))
-                    .await?
-                    .map_err(|e| DomainError::Internal(format!("bcrypt hash failed: {e}")))
-            })
-            .await
-            .cloned()
+    async fn dummy_hash(&self, cost: u32) -> Result<String, DomainError> {
+        let cell = self
+            .dummy_hashes
+            .get(usize::try_from(cost).unwrap_or(MAX_COST))
+            .ok_or_else(|| DomainError::Internal(format!("bcrypt has no cost {cost}")))?;
+        cell.get_or_try_init(|| async move {
+            let secret = hex::encode(super::tokens::random_bytes::<16>()?);
+            self.run(move || bcrypt::hash(secret, cost))
+                .await?
+                .map_err(|e| DomainError::Internal(format!("bcrypt hash failed: {e}")))
+        })
+        .await
+        .cloned()
     }
 
     async fn run<T, F>(&self, work: F) -> Result<T, DomainError>

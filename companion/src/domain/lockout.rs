@@ -10,6 +10,9 @@
 //!   uncounted and do not move it. When it ends the count starts again.
 //! - `max_consecutive` failures in a row across locks turn password login
 //!   off until a password reset or an administrator's unlock.
+//! - Locks are wall-clock times (they outlive a restart). If the clock is
+//!   set back, a lock never lasts more than `duration` from the moment that
+//!   is noticed; set forward, it ends early (nothing to tell it by).
 
 use crate::clock::UnixTime;
 use crate::config::LockoutConfig;
@@ -52,6 +55,18 @@ pub fn admit(state: GuardState, now: UnixTime, policy: &LockoutPolicy) -> (Guard
     }
     let mut next = state;
     match state.locked_until {
+        // A lock that ends further away than a whole lock: the wall clock
+        // was set back. It ends a whole lock from now instead (not an hour
+        // later for an hour's step).
+        Some(until) if until - now > policy.duration => {
+            next.locked_until = Some(now.saturating_add(policy.duration));
+            return (
+                next,
+                Admission::Locked {
+                    retry_after: policy.duration,
+                },
+            );
+        }
         Some(until) if until > now => {
             return (
                 state,
@@ -159,6 +174,17 @@ mod tests {
         );
         assert_eq!(after.failures, 1);
         assert_eq!(after.consecutive, 11);
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_stretch_a_lock() {
+        let (locked, _) = fail(GuardState::default(), 10, 10_000);
+        // The wall clock goes back an hour one minute later.
+        let (rebased, admission) = admit(locked, 10_060 - 3600, &POLICY);
+        assert_eq!(admission, Admission::Locked { retry_after: 1200 });
+        assert_eq!(rebased.locked_until, Some(10_060 - 3600 + 1200));
+        let (_, later) = admit(rebased, 10_060 - 3600 + 1200, &POLICY);
+        assert!(matches!(later, Admission::Admitted { .. }));
     }
 
     #[test]

@@ -119,7 +119,6 @@ pub struct Domain {
     totp_issuer: String,
     /// Seconds a signed request's date may be off.
     signature_window: i64,
-    replay_cache: signing::ReplayCache,
     background: background::Background,
     sso: sso::SsoPolicy,
 }
@@ -150,7 +149,6 @@ impl Domain {
             totp_required: config.totp.required,
             totp_issuer: config.totp.issuer.clone(),
             signature_window: i64::try_from(config.api.signature_window.as_secs()).unwrap_or(300),
-            replay_cache: signing::ReplayCache::default(),
             background: background::Background::default(),
             sso: sso::SsoPolicy::from_config(config, &parts.public_origin),
         }

@@ -50,7 +50,9 @@ impl Domain {
             Err(refusal) => return Ok(PasswordChange::Refused(refusal)),
         };
         // With 2FA on, the password alone does not change the password.
-        if let SecondFactor::Refused(refusal) = self.second_factor(&user, otp, &client).await? {
+        if let SecondFactor::Refused(refusal) =
+            self.second_factor(&user, otp, &client, lang).await?
+        {
             return Ok(PasswordChange::Refused(refusal));
         }
         self.replace_password(

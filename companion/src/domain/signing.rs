@@ -16,9 +16,6 @@
 //! unknown access key and a wrong signature are answered the same, after the
 //! same work.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use baigate_shared::signing::{self, Signable};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -26,7 +23,6 @@ use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{Domain, DomainError};
-use crate::clock::UnixTime;
 use crate::model::{User, UserStatus};
 
 /// What a signed request says about itself.
@@ -154,42 +150,14 @@ pub fn sign(request: &SignedRequest<'_>, secret_key: &str) -> Result<String, Sig
     Ok(signing::signature(&signable, secret_key, &day_of(date)))
 }
 
-/// Signatures seen inside the date window, so none is accepted twice.
-#[derive(Debug, Clone, Default)]
-pub struct ReplayCache(Arc<Mutex<HashMap<[u8; 32], UnixTime>>>);
-
-impl ReplayCache {
-    /// Records a signature until `until`; false if it was seen already.
-    fn first_use(&self, access_key: &str, signature: &str, now: UnixTime, until: UnixTime) -> bool {
-        let mut digest = Sha256::new();
-        digest.update(access_key.as_bytes());
-        digest.update(b":");
-        digest.update(signature.as_bytes());
-        let key: [u8; 32] = digest.finalize().into();
-        let Ok(mut seen) = self.0.lock() else {
-            return false;
-        };
-        if seen.get(&key).is_some_and(|expiry| *expiry > now) {
-            return false;
-        }
-        seen.insert(key, until);
-        true
-    }
-
-    /// Forgets signatures whose date window has passed.
-    pub fn forget_expired(&self, now: UnixTime) {
-        if let Ok(mut seen) = self.0.lock() {
-            seen.retain(|_, expiry| *expiry > now);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.lock().map_or(0, |seen| seen.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// What a replayed signature is recognised by: SHA-256 of
+/// `<access key>:<signature>`.
+fn replay_digest(access_key: &str, signature: &str) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    digest.update(access_key.as_bytes());
+    digest.update(b":");
+    digest.update(signature.as_bytes());
+    digest.finalize().into()
 }
 
 impl Domain {
@@ -224,35 +192,17 @@ impl Domain {
             tracing::info!(access_key = %credential.access_key, "signature refused");
             return Err(SignatureError::Mismatch.into());
         };
-        if user.status != UserStatus::Active || self.password_login_locked(&user).await? {
+        if user.status != UserStatus::Active || self.standing_lock(&user).await?.is_some() {
             tracing::info!(user = %user.uuid, "signature refused: the account may not use its keys");
             return Err(SignatureError::Mismatch.into());
         }
         let until = date.unix_timestamp().max(now) + self.signature_window;
-        if !self
-            .replay_cache
-            .first_use(&credential.access_key, &credential.signature, now, until)
-        {
+        let digest = replay_digest(&credential.access_key, &credential.signature);
+        if !self.store.first_signature_use(digest, now, until).await? {
             tracing::info!(user = %user.uuid, "signature refused: replayed");
             return Err(SignatureError::Mismatch.into());
         }
         Ok(user)
-    }
-
-    /// Whether the account is locked out of password login right now.
-    async fn password_login_locked(&self, user: &User) -> Result<bool, DomainError> {
-        let now = self.now();
-        Ok(self
-            .store
-            .guard(format!("user:{}", user.id))
-            .await?
-            .is_some_and(|guard| {
-                guard.disabled || guard.locked_until.is_some_and(|until| until > now)
-            }))
-    }
-
-    pub fn replay_cache(&self) -> &ReplayCache {
-        &self.replay_cache
     }
 }
 
@@ -381,16 +331,5 @@ mod tests {
         let seoul = parse_date("2024-01-02T08:00:00+09:00").unwrap();
         assert_eq!(seoul.day(), 2);
         assert!(parse_date("yesterday").is_none());
-    }
-
-    #[test]
-    fn replay_cache_accepts_once_until_expiry() {
-        let cache = ReplayCache::default();
-        assert!(cache.first_use("AK", "sig", 100, 400));
-        assert!(!cache.first_use("AK", "sig", 200, 500));
-        assert!(cache.first_use("AK", "other", 200, 500));
-        cache.forget_expired(450);
-        assert_eq!(cache.len(), 1);
-        assert!(cache.first_use("AK", "sig", 450, 750));
     }
 }

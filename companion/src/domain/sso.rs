@@ -30,6 +30,7 @@ use super::credentials::{LoginRefusal, SecondFactor};
 use super::tokens::{is_url_token_shaped, new_url_token, random_bytes, token_hash};
 use super::{Domain, DomainError};
 use crate::config::{Config, EXTENSION_ORIGIN};
+use crate::i18n::Lang;
 use crate::model::{AuditEvent, AuditKind, ClientInfo, Role, User, UserStatus};
 use crate::sso::Identity;
 use crate::sso::openid::{OpenIdError, OpenIdProvider};
@@ -489,6 +490,7 @@ impl Domain {
         token: &str,
         options: TokenLoginOptions,
         client: ClientInfo,
+        lang: Lang,
     ) -> Result<TokenLogin, DomainError> {
         if !is_url_token_shaped(token) {
             return Ok(TokenLogin::InvalidToken);
@@ -537,7 +539,7 @@ impl Domain {
             return Ok(TokenLogin::Answered(LoginResult::Refused(refusal)));
         }
         match self
-            .second_factor(&user, options.otp.as_deref(), &client)
+            .second_factor(&user, options.otp.as_deref(), &client, lang)
             .await?
         {
             SecondFactor::Passed => {}

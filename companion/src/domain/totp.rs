@@ -49,6 +49,8 @@ pub enum TotpError {
     InvalidCode,
     #[error("too many wrong codes; try again in {retry_after} seconds")]
     Locked { retry_after: i64 },
+    #[error("two-factor login is off after too many wrong codes")]
+    CodesDisabled,
     /// Proving who one is, before turning 2FA off or renewing codes, failed.
     #[error(transparent)]
     Reauth(#[from] ReauthError),
@@ -61,6 +63,7 @@ impl From<OtpRefusal> for TotpError {
         match refusal {
             OtpRefusal::Invalid => Self::InvalidCode,
             OtpRefusal::Locked { retry_after } => Self::Locked { retry_after },
+            OtpRefusal::Disabled => Self::CodesDisabled,
         }
     }
 }

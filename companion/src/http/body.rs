@@ -7,11 +7,9 @@ use poem::http::header::{CONTENT_LENGTH, HOST};
 use poem::{Body, FromRequest, Request, RequestBody};
 use serde::de::DeserializeOwned;
 
+use super::limits::{BODY_LIMIT, is_over_limit};
 use super::problem::ApiError;
 use super::{app_state, encoded};
-
-/// Auth routes refuse larger bodies before reading them.
-pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
 
 /// A JSON object body (AES-encoded or not, `{}` when empty) read into `T`;
 /// a mistake is a 400 naming the field.
@@ -27,7 +25,7 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for JsonBody<T> {
     }
 }
 
-/// The raw body, within [`AUTH_BODY_LIMIT`].
+/// The raw body, within [`BODY_LIMIT`].
 #[derive(Debug)]
 pub struct LimitedBody(pub Vec<u8>);
 
@@ -52,7 +50,7 @@ impl<'a, T: DeserializeOwned + Default> FromRequest<'a> for FormBody<T> {
     }
 }
 
-/// Reads the raw body, refusing more than [`AUTH_BODY_LIMIT`] bytes whether or
+/// Reads the raw body, refusing more than [`BODY_LIMIT`] bytes whether or
 /// not a `Content-Length` announced them.
 pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError> {
     let announced = req
@@ -60,14 +58,12 @@ pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > AUTH_BODY_LIMIT as u64) {
-        return Err(ApiError::too_large(AUTH_BODY_LIMIT));
+    if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(ApiError::too_large(BODY_LIMIT));
     }
-    match body.into_bytes_limit(AUTH_BODY_LIMIT).await {
+    match body.into_bytes_limit(BODY_LIMIT).await {
         Ok(bytes) => Ok(bytes.to_vec()),
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-            Err(ApiError::too_large(AUTH_BODY_LIMIT))
-        }
+        Err(e) if is_over_limit(&e) => Err(ApiError::too_large(BODY_LIMIT)),
         Err(e) => Err(ApiError::invalid_params(format!(
             "The request body could not be read: {e}"
         ))),

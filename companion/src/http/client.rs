@@ -29,7 +29,7 @@ pub struct WireTarget(pub String);
 pub struct TrustedProxies(pub Vec<IpNet>);
 
 impl TrustedProxies {
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&ip))
     }
 
@@ -92,11 +92,16 @@ impl<E: Endpoint> Endpoint for ClientAddressEndpoint<E> {
             .as_socket_addr()
             .map(|a| a.ip().to_canonical())
         {
-            let forwarded = req
+            // Every line is one list: a proxy may add its own line rather
+            // than extend the client's (RFC 9110 §5.3).
+            let lines: Vec<&str> = req
                 .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok());
-            let client = self.proxies.client_of(peer, forwarded);
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+            let client = self.proxies.client_of(peer, forwarded.as_deref());
             req.extensions_mut().insert(ClientIp(client));
         }
         self.inner.call(req).await
@@ -188,6 +193,8 @@ mod tests {
             ("127.0.0.1", None, "127.0.0.1"),
             ("127.0.0.1", Some("garbage"), "127.0.0.1"),
             ("127.0.0.1", Some("10.1.1.1, 10.2.2.2"), "10.1.1.1"),
+            // Two header lines, joined: the proxy's own (last) hop counts.
+            ("127.0.0.1", Some("6.6.6.6,203.0.113.9"), "203.0.113.9"),
             ("192.0.2.1", Some("203.0.113.7"), "192.0.2.1"),
         ];
         for (peer, header, expected) in cases {

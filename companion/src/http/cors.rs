@@ -48,49 +48,26 @@ fn page_form_post(req: &Request, origin: &HeaderValue) -> bool {
         && PAGE_FORMS.contains(&req.uri().path())
 }
 
-/// Which origins may call from a browser.
+/// Which origins may call from a browser: each named exactly.
 #[derive(Debug, Clone, Default)]
 pub struct CorsPolicy {
     exact: HashSet<String>,
-    /// `scheme://host` of `scheme://host:*` entries.
-    any_port: Vec<String>,
 }
 
 impl CorsPolicy {
-    /// From configured patterns (already validated); the server's own public
+    /// From configured origins (already validated); the server's own public
     /// origin is always allowed, for its own pages.
-    pub fn new(patterns: &[String], public_origin: &str) -> Self {
-        let mut policy = Self::default();
-        for pattern in patterns {
-            match pattern.strip_suffix(":*") {
-                Some(base) => policy.any_port.push(base.to_ascii_lowercase()),
-                None => {
-                    policy
-                        .exact
-                        .insert(pattern.trim_end_matches('/').to_ascii_lowercase());
-                }
-            }
-        }
-        policy
-            .exact
-            .insert(public_origin.trim_end_matches('/').to_ascii_lowercase());
-        policy
+    pub fn new(origins: &[String], public_origin: &str) -> Self {
+        let mut exact: HashSet<String> = origins
+            .iter()
+            .map(|origin| origin.trim_end_matches('/').to_ascii_lowercase())
+            .collect();
+        exact.insert(public_origin.trim_end_matches('/').to_ascii_lowercase());
+        Self { exact }
     }
 
     pub fn allows(&self, origin: &str) -> bool {
-        let origin = origin.to_ascii_lowercase();
-        if self.exact.contains(&origin) {
-            return true;
-        }
-        self.any_port
-            .iter()
-            .any(|base| match origin.strip_prefix(base.as_str()) {
-                Some("") => true,
-                Some(rest) => rest.strip_prefix(':').is_some_and(|port| {
-                    !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
-                }),
-                None => false,
-            })
+        self.exact.contains(&origin.to_ascii_lowercase())
     }
 }
 
@@ -192,7 +169,7 @@ mod tests {
         CorsPolicy::new(
             &[
                 "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad".to_owned(),
-                "http://127.0.0.1:*".to_owned(),
+                "http://127.0.0.1:5173".to_owned(),
                 "https://webui.example.com".to_owned(),
             ],
             "http://127.0.0.1:8090/",
@@ -204,9 +181,8 @@ mod tests {
         let policy = policy();
         for ok in [
             "chrome-extension://kkddbdcblenceacjpknibiiglhjplaad",
-            "http://127.0.0.1:8080",
-            "http://127.0.0.1",
-            "http://127.0.0.1:65535",
+            "http://127.0.0.1:5173",
+            "http://127.0.0.1:8090",
             "https://webui.example.com",
             "HTTPS://WEBUI.EXAMPLE.COM",
         ] {
@@ -218,6 +194,9 @@ mod tests {
             "http://127.0.0.1:80x",
             "http://127.0.0.1:",
             "http://127.0.0.10:80",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1",
+            "http://localhost:5173",
             "https://127.0.0.1:8080",
             "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             "https://webui.example.com.evil.example",

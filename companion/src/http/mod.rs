@@ -10,6 +10,7 @@ mod encoded;
 mod func;
 mod headers;
 mod keypair;
+mod limits;
 mod pages;
 pub mod problem;
 mod session_token;
@@ -32,7 +33,8 @@ use url::Url;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Domain;
-use client::{ClientAddress, TrustedProxies};
+use client::ClientAddress;
+pub use client::TrustedProxies;
 pub use cors::CorsPolicy;
 use problem::{ApiError, render_error};
 use throttle::Throttle;
@@ -106,7 +108,8 @@ struct Health {
     version: &'static str,
 }
 
-/// `GET /health`: 200 when the database answers, 503 otherwise.
+/// `GET /health`: 200 when the database takes a write, else 503 with
+/// `Retry-After` (it recovers by itself when the fault clears).
 #[handler]
 async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
     let database_ok = state.domain.database_answers().await;
@@ -115,14 +118,21 @@ async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
-    json_response(
+    let mut response = json_response(
         status,
         &Health {
             status: word,
             database: word,
             version: env!("CARGO_PKG_VERSION"),
         },
-    )
+    );
+    if !database_ok {
+        response.headers_mut().insert(
+            poem::http::header::RETRY_AFTER,
+            poem::http::HeaderValue::from_static("10"),
+        );
+    }
+    response
 }
 
 /// The whole application as one endpoint. Routes that check a credential or
@@ -225,6 +235,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/companion/openapi.json", spec)
         .nest("/companion", api)
         .data(state)
+        .with(limits::BodyLimit)
         .catch_all_error(render_error)
         .with(cors)
         .with(headers::SecurityHeaders { hsts })

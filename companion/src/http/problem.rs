@@ -88,6 +88,51 @@ impl ApiError {
         )
     }
 
+    /// 429: password login is off until a reset or an unlock.
+    pub fn password_login_off() -> Self {
+        Self::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::new(
+                ProblemType::PasswordLoginDisabled,
+                "Too many failed login attempts",
+            )
+            .with_details(
+                "Password login is off after too many failures in a row. Choose a new password \
+                 with \"Forgot password?\", or ask an administrator to unlock it.",
+            ),
+        )
+    }
+
+    /// 429: two-factor login is off until an administrator's unlock (the
+    /// same problem type: login stays off until someone acts).
+    pub fn codes_off() -> Self {
+        Self::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Problem::new(
+                ProblemType::PasswordLoginDisabled,
+                "Too many failed login attempts",
+            )
+            .with_details(
+                "Two-factor login is off after too many wrong one-time codes in a row. Ask an \
+                 administrator to unlock the account.",
+            ),
+        )
+    }
+
+    /// 503: the storage cannot take requests now (full, failing, locked,
+    /// read-only); nothing was done; try again later.
+    pub fn unavailable() -> Self {
+        Self::problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Problem::new(
+                ProblemType::ServiceUnavailable,
+                "The server cannot take this request now: its storage is failing or busy. \
+                 Nothing was changed; try again shortly.",
+            )
+            .with_retry_after(UNAVAILABLE_RETRY),
+        )
+    }
+
     /// 429 from the per-client-address limit.
     pub fn rate_limited(retry_after: u64) -> Self {
         Self::problem(
@@ -205,9 +250,18 @@ pub fn required(value: Option<String>, field: &str) -> Result<String, ApiError> 
         .ok_or_else(|| ApiError::missing(field))
 }
 
+/// Seconds a client is asked to wait when the storage is failing.
+const UNAVAILABLE_RETRY: u64 = 10;
+
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
-        Self::Internal(error.to_string())
+        match &error {
+            DomainError::Store(store) if store.is_unavailable() => {
+                tracing::error!(error = %error, "storage unavailable");
+                Self::unavailable()
+            }
+            _ => Self::Internal(error.to_string()),
+        }
     }
 }
 
@@ -234,19 +288,9 @@ impl From<LoginRefusal> for LoginAnswer {
                 ));
             }
             LoginRefusal::PasswordLoginDisabled => {
-                return Self::Status(ApiError::problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Problem::new(
-                        ProblemType::PasswordLoginDisabled,
-                        "Too many failed login attempts",
-                    )
-                    .with_details(
-                        "Password login is off after too many failures in a row. Choose a new \
-                         password with \"Forgot password?\", or ask an administrator to unlock \
-                         it.",
-                    ),
-                ));
+                return Self::Status(ApiError::password_login_off());
             }
+            LoginRefusal::CodesDisabled => return Self::Status(ApiError::codes_off()),
             LoginRefusal::OtpRequired => {
                 return Self::InBody(
                     Problem::new(
@@ -420,6 +464,7 @@ impl From<ReauthError> for ApiError {
                 retry_after,
                 "Too many failures in a row. Wait, then try again.",
             ),
+            ReauthError::CodesDisabled => Self::codes_off(),
             ReauthError::Domain(e) => e.into(),
         }
     }
@@ -463,6 +508,7 @@ impl From<TotpError> for ApiError {
                 retry_after,
                 "Too many wrong codes in a row. Wait, then try again.",
             ),
+            TotpError::CodesDisabled => Self::codes_off(),
             TotpError::Reauth(e) => e.into(),
             TotpError::Domain(e) => e.into(),
         }
@@ -600,6 +646,13 @@ impl poem_openapi::ApiResponse for ApiError {
 pub async fn render_error(error: poem::Error) -> Response {
     if let Some(api) = error.downcast_ref::<ApiError>() {
         return poem::error::ResponseError::as_response(api);
+    }
+    // A body cut off by the limit, however it was being read.
+    if error
+        .downcast_ref::<poem::error::ReadBodyError>()
+        .is_some_and(super::limits::is_over_limit)
+    {
+        return ApiError::too_large(super::limits::BODY_LIMIT).into_response();
     }
     let status = error.status();
     let problem = match status {

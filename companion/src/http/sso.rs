@@ -171,6 +171,7 @@ pub async fn token_login(
     req: &Request,
     JsonBody(request): JsonBody<TokenLoginRequest>,
     client: ClientInfo,
+    lang: Lang,
     Data(state): Data<&Arc<AppState>>,
 ) -> Result<Response, ApiError> {
     if presented.live.is_some() {
@@ -191,7 +192,11 @@ pub async fn token_login(
         force: request.force.unwrap_or(false),
         code_verifier: request.code_verifier,
     };
-    match state.domain.token_login(&token, options, client).await? {
+    match state
+        .domain
+        .token_login(&token, options, client, lang)
+        .await?
+    {
         TokenLogin::Answered(result) => login_answer(result, state.secure_cookies),
         TokenLogin::InvalidToken => Ok(not_authenticated(invalid_sso_token())),
     }

@@ -1,6 +1,7 @@
 //! A per-client-IP limit in front of every route that checks a credential or
 //! sends mail: refused (429 `rate-limit-exceeded`) before any work is done.
-//! GCRA from `governor`, timed by the injected clock.
+//! GCRA from `governor`, timed by the injected clock's monotonic reading,
+//! so a step of the wall clock neither freezes nor frees anyone.
 //!
 //! A handler declares the limit by taking [`Throttled`] as its first
 //! argument: it runs before the other extractors, so a refused request
@@ -29,7 +30,7 @@ impl GovernorClock for ThrottleClock {
     type Instant = Duration;
 
     fn now(&self) -> Duration {
-        Duration::from_secs(u64::try_from(self.0.now()).unwrap_or(0))
+        self.0.elapsed()
     }
 }
 
@@ -113,8 +114,28 @@ mod tests {
         clock.advance(20);
         assert_eq!(throttle.check(a), None);
         assert!(
-            Throttle::new(0, Arc::new(clock)).check(a).is_none(),
+            Throttle::new(0, Arc::new(clock.clone())).check(a).is_none(),
             "0 turns it off"
         );
+    }
+
+    /// A wall clock stepped back an hour (NTP) must not refuse everyone who
+    /// used the throttle before, nor a step forward free a spent quota.
+    #[test]
+    fn wall_clock_steps_change_nothing() {
+        let clock = ManualClock::starting_at(100_000);
+        let throttle = Throttle::new(3, Arc::new(clock.clone()));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(throttle.check(a), None);
+        clock.set(100_000 - 3600);
+        assert_eq!(
+            throttle.check(a),
+            None,
+            "after a step back, the quota is still there"
+        );
+        assert_eq!(throttle.check(a), None);
+        assert!(throttle.check(a).is_some(), "…and spent");
+        clock.set(100_000 + 3600);
+        assert!(throttle.check(a).is_some(), "a step forward frees nothing");
     }
 }

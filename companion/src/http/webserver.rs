@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use baigate_shared::identity::EMAIL_MAX_CHARS;
+use baigate_shared::password::{BCRYPT_MAX_BYTES, normalize_password};
 use baigate_shared::problem::{Problem, ProblemType};
 use baigate_shared::sessions::{ExtendResponse, SessionSummary};
 use baigate_shared::webserver::{
@@ -27,6 +29,27 @@ use crate::domain::auth::{LoggedIn, LoginOptions, LoginResult};
 use crate::domain::passwords::PasswordChange;
 use crate::i18n::Lang;
 use crate::model::{ClientInfo, SessionDetails, User};
+
+/// A login name and password no account can have are refused at once,
+/// naming the field, before any bcrypt work (the caps are public, so an
+/// early answer tells nothing about accounts).
+fn check_sizes(login_name: &str, password: &str, password_field: &str) -> Result<(), ApiError> {
+    if login_name.chars().count() > EMAIL_MAX_CHARS {
+        return Err(ApiError::field(
+            "username",
+            format!("The username is longer than any account's ({EMAIL_MAX_CHARS} characters)."),
+        ));
+    }
+    if normalize_password(password).len() > BCRYPT_MAX_BYTES {
+        return Err(ApiError::field(
+            password_field,
+            format!(
+                "The {password_field} is longer than {BCRYPT_MAX_BYTES} bytes, which no password here is."
+            ),
+        ));
+    }
+    Ok(())
+}
 
 fn account_info(user: &User) -> AccountInfo {
     AccountInfo {
@@ -135,6 +158,7 @@ pub async fn login(
     }
     let username = required(request.username, "username")?;
     let password = required(request.password, "password")?;
+    check_sizes(&username, &password, "password")?;
     let options = LoginOptions {
         force: request.force.unwrap_or(false),
         end_session: request.end_session.filter(|id| !id.is_empty()),
@@ -201,6 +225,7 @@ pub async fn update_password_no_auth(
     let username = required(request.username, "username")?;
     let current = required(request.current_password, "current_password")?;
     let new = required(request.new_password, "new_password")?;
+    check_sizes(&username, &current, "current_password")?;
     let outcome = state
         .domain
         .change_password_with_current(

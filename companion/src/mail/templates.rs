@@ -33,6 +33,17 @@ pub enum Template {
         email: String,
         failures: u32,
     },
+    /// Wrong one-time codes locked two-factor login for a while.
+    CodesLocked {
+        email: String,
+        until: String,
+        failures: u32,
+    },
+    /// Wrong one-time codes turned two-factor login off.
+    CodesDisabled {
+        email: String,
+        failures: u32,
+    },
     Test,
 }
 
@@ -149,6 +160,45 @@ fn message(template: &Template, lang: Lang, server: &str) -> HtmlMessage<'static
                 Vec::new(),
             )
         }
+        Template::CodesLocked {
+            email,
+            until,
+            failures,
+        } => {
+            let failures = failures.to_string();
+            let values = [
+                ("server", server),
+                ("email", email.as_str()),
+                ("until", until.as_str()),
+                ("failures", failures.as_str()),
+            ];
+            (
+                t.codes_locked_subject,
+                vec![
+                    fill(t.codes_locked_body, &values),
+                    fill(t.codes_advice, &values),
+                ],
+                None,
+                Vec::new(),
+            )
+        }
+        Template::CodesDisabled { email, failures } => {
+            let failures = failures.to_string();
+            let values = [
+                ("server", server),
+                ("email", email.as_str()),
+                ("failures", failures.as_str()),
+            ];
+            (
+                t.codes_disabled_subject,
+                vec![
+                    fill(t.codes_disabled_body, &values),
+                    fill(t.codes_advice, &values),
+                ],
+                None,
+                Vec::new(),
+            )
+        }
         Template::Test => (
             t.test_subject,
             vec![fill(t.test_body, &[("server", server)])],
@@ -216,6 +266,15 @@ mod tests {
                 failures: 10,
             },
             Template::LoginDisabled {
+                email: "user@example.com".into(),
+                failures: 100,
+            },
+            Template::CodesLocked {
+                email: "user@example.com".into(),
+                until: "2026-11-22 08:20".into(),
+                failures: 10,
+            },
+            Template::CodesDisabled {
                 email: "user@example.com".into(),
                 failures: 100,
             },

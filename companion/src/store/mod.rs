@@ -21,6 +21,7 @@ pub mod mailed_tokens;
 mod rows;
 mod session_cache;
 pub mod sessions;
+pub mod signatures;
 pub mod sso;
 pub mod totp;
 mod users;
@@ -55,6 +56,30 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database cannot take the request now but may later: the
+    /// disk is full, it failed to write or sync, another process holds the
+    /// lock too long, the file became read-only or damaged. Such a request
+    /// is answered "try again" (503), not as a server bug.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = self else {
+            return false;
+        };
+        matches!(
+            failure.code,
+            rusqlite::ErrorCode::DiskFull
+                | rusqlite::ErrorCode::SystemIoFailure
+                | rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::ReadOnly
+                | rusqlite::ErrorCode::DatabaseCorrupt
+                | rusqlite::ErrorCode::NotADatabase
+                | rusqlite::ErrorCode::CannotOpen
+                | rusqlite::ErrorCode::OutOfMemory
+        )
+    }
+}
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 fn migrations() -> Migrations<'static> {
@@ -66,6 +91,8 @@ fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("../../migrations/0004_totp.sql")),
         M::up(include_str!("../../migrations/0005_sso.sql")),
+        M::up(include_str!("../../migrations/0006_signature_replays.sql")),
+        M::up(include_str!("../../migrations/0007_health_probe.sql")),
     ])
 }
 
@@ -97,18 +124,28 @@ impl Store {
         F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
-        let outcome = self
-            .writer
+        let outcome = self.write_leaving_cache(f).await;
+        // Whatever the outcome: a lookup cached before this write is void.
+        self.live_sessions.invalidate();
+        outcome
+    }
+
+    /// [`Store::write`] for a write that changes no session, account or
+    /// lock (the cache of live sessions stays valid).
+    async fn write_leaving_cache<R, F>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.writer
             .call_raw(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let value = f(&tx)?;
                 tx.commit()?;
                 Ok(value)
             })
-            .await;
-        // Whatever the outcome: a lookup cached before this write is void.
-        self.live_sessions.invalidate();
-        outcome.map_err(|_| StoreError::Closed)?
+            .await
+            .map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` on the read-only connection.
@@ -123,10 +160,12 @@ impl Store {
             .map_err(|_| StoreError::Closed)?
     }
 
-    /// Answers whether the database responds (for `/health`).
+    /// Whether the database takes a write now (for `/health`): a read alone
+    /// would say "ok" while every login fails on a full disk or a read-only
+    /// file.
     pub async fn ping(&self) -> Result<()> {
-        self.read(|conn| {
-            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        self.write_leaving_cache(|tx| {
+            tx.execute("UPDATE health_probe SET probed = probed + 1", [])?;
             Ok(())
         })
         .await
@@ -142,6 +181,17 @@ fn open_pair(path: &Path) -> Result<(Connection, Connection)> {
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt(format!(
             "the database refused WAL mode (it is in {mode} mode)"
+        )));
+    }
+    if writer.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::Corrupt(
+            "the database file is read-only: give the server's user write access to it".into(),
+        ));
+    }
+    let check: String = writer.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt(format!(
+            "the database is damaged ({check}): restore it from a backup"
         )));
     }
     migrations().to_latest(&mut writer)?;

@@ -142,10 +142,11 @@ async fn bodies_over_16_kib_are_refused_before_parsing() {
     )
     .await;
     assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "chunked");
-    // 16 KiB of legitimate-looking input is still just a failed login.
+    // Within the limit, a name longer than any account's is refused by name.
     let big_name = json!({"username": "a".repeat(15 * 1024), "password": PASSWORD}).to_string();
     let answer = post_raw(&app, "/server/login", big_name).await;
-    assert_eq!(answer.json()["authenticated"], false);
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "long username");
+    assert_eq!(answer.json()["field"], "username");
 }
 
 fn futures_stream(

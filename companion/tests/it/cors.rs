@@ -27,7 +27,7 @@ async fn preflight(app: &TestApp, origin: &str) -> Answer {
 async fn allowed_origins_are_echoed_exactly_with_credentials() {
     let app = TestApp::multi_session().await;
     app.add_user("user@example.com", Some("alice")).await;
-    for origin in [EXTENSION, "http://127.0.0.1:8080", "http://localhost:3000"] {
+    for origin in [EXTENSION, "http://127.0.0.1:8090"] {
         let answer = preflight(&app, origin).await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{origin}");
         assert_eq!(answer.header("access-control-allow-origin"), Some(origin));
@@ -77,6 +77,11 @@ async fn other_origins_are_refused_before_any_work() {
         "http://127.0.0.1.evil.example",
         "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "null",
+        // Another port of this machine (a dev server, a notebook) is not
+        // trusted by default.
+        "http://127.0.0.1:9999",
+        "http://localhost:5173",
+        "http://[::1]:3000",
     ] {
         let answer = preflight(&app, origin).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{origin}");

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 use crate::support::{Answer, PASSWORD, START, TestApp};
 
 /// An independent signer: the recipe of protocol §6, step by step.
-struct Signer<'a> {
-    access_key: &'a str,
-    secret_key: &'a str,
+pub(crate) struct Signer<'a> {
+    pub access_key: &'a str,
+    pub secret_key: &'a str,
 }
 
 fn mac(key: &[u8], message: &str) -> Vec<u8> {
@@ -23,7 +23,7 @@ fn mac(key: &[u8], message: &str) -> Vec<u8> {
 }
 
 impl Signer<'_> {
-    fn authorization(
+    pub(crate) fn authorization(
         &self,
         method: &str,
         path: &str,
@@ -48,7 +48,7 @@ impl Signer<'_> {
 }
 
 /// The test clock's now, as a client writes it (UTC, microseconds).
-fn date_at(seconds: i64) -> String {
+pub(crate) fn date_at(seconds: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap();
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.123456+00:00",

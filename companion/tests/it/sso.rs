@@ -593,7 +593,12 @@ async fn racing_token_logins_make_one_session() {
         let token = token.clone();
         tokio::spawn(async move {
             domain
-                .token_login(&token, Default::default(), ClientInfo::default())
+                .token_login(
+                    &token,
+                    Default::default(),
+                    ClientInfo::default(),
+                    Default::default(),
+                )
                 .await
                 .unwrap()
         })

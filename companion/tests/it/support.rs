@@ -305,6 +305,33 @@ pub fn run_cli_env(data_dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &s
     child.wait_with_output().expect("wait for baigate")
 }
 
+/// Creates an account with the CLI; returns its access and secret keys.
+pub fn cli_add_user_keys(data_dir: &Path, email: &str, username: &str) -> (String, String) {
+    let output = run_cli(
+        data_dir,
+        &[
+            "user",
+            "add",
+            "--email",
+            email,
+            "--username",
+            username,
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "user add failed: {stdout}");
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .expect("the keys are printed")
+            .to_owned()
+    };
+    (field("access key: "), field("secret key: "))
+}
+
 /// Creates an account with the CLI; returns its access key.
 pub fn cli_add_user(data_dir: &Path, email: &str, username: &str) -> String {
     let output = run_cli(
@@ -372,6 +399,29 @@ impl ServerProcess {
         let mut child = command.spawn().expect("start baigate serve");
         let url = baigate_e2e::announced_address(&mut child).expect("baigate serve starts");
         Self { child, url }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its resident memory now, in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|kib| kib.parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// `host:port` it listens on.
+    pub fn authority(&self) -> &str {
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// SIGKILL: no chance to clean up.

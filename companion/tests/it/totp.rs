@@ -61,7 +61,7 @@ async fn with_session(
 
 /// Logs in, turns 2FA on with a code of the previous step; returns the
 /// secret, the recovery codes and the session.
-async fn enrolled(app: &TestApp) -> (Vec<u8>, Vec<String>, String) {
+pub(crate) async fn enrolled(app: &TestApp) -> (Vec<u8>, Vec<String>, String) {
     let token = app.session("alice", PASSWORD).await;
     let status = with_session(app, Method::GET, "/func/totp", &token, json!({})).await;
     assert_eq!(status.json(), json!({"totp_enabled": false}));

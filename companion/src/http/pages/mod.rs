@@ -182,6 +182,12 @@ fn policy_json(policy: &PasswordPolicy) -> String {
     serde_json::to_string(policy).unwrap_or_else(|_| "{}".into())
 }
 
+/// The service's own names, which the checklist script refuses as passwords
+/// (`data-service-words`).
+fn service_words() -> String {
+    baigate_shared::password::SERVICE_WORDS.join(" ")
+}
+
 /// "The password does not meet these rules: …".
 fn weak_message(t: &PageText, policy: &PasswordPolicy, failed: &[PasswordRule]) -> String {
     let rules: Vec<String> = failed

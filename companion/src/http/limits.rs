@@ -1,0 +1,107 @@
+//! A cap on every request body, applied while it is read, chunked bodies
+//! included: no route reads more than [`BODY_LIMIT`] bytes, whatever the
+//! client announces or sends, and whoever reads it (our extractors or
+//! poem-openapi's). An announced length over the cap is refused at once.
+//! Routes that need a session or a signature check it before they read
+//! (see `auth`), so an anonymous client cannot make the server read at all.
+
+use std::io;
+
+use futures_util::StreamExt;
+use poem::error::ReadBodyError;
+use poem::http::Version;
+use poem::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
+
+use super::problem::ApiError;
+
+/// The most any request body may hold.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// The error a cut-off body reads as (inside an I/O error).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is larger than {} KiB", BODY_LIMIT / 1024)]
+pub struct BodyOverLimit;
+
+/// Whether a body read failed because it went over the limit.
+pub fn is_over_limit(error: &ReadBodyError) -> bool {
+    match error {
+        ReadBodyError::PayloadTooLarge => true,
+        // Readers may wrap the stream's I/O error in one of their own.
+        ReadBodyError::Io(io) => {
+            let mut inner = io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static));
+            while let Some(error) = inner {
+                if error.is::<BodyOverLimit>() {
+                    return true;
+                }
+                inner = match error.downcast_ref::<io::Error>() {
+                    Some(io) => io
+                        .get_ref()
+                        .map(|e| e as &(dyn std::error::Error + 'static)),
+                    None => error.source(),
+                };
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// The middleware.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit;
+
+impl<E: Endpoint> Middleware<E> for BodyLimit {
+    type Output = BodyLimitEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        BodyLimitEndpoint { inner }
+    }
+}
+
+#[derive(Debug)]
+pub struct BodyLimitEndpoint<E> {
+    inner: E,
+}
+
+/// Whether a request can carry a body at all (HTTP/1.1 says so in its
+/// headers; the hot body-less requests, such as login checks, skip the cap's
+/// wrapper).
+fn may_have_body(req: &Request) -> bool {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() != "0");
+    announced || req.headers().contains_key(TRANSFER_ENCODING) || req.version() >= Version::HTTP_2
+}
+
+impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let announced = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
+            return Ok(ApiError::too_large(BODY_LIMIT).into_response());
+        }
+        if may_have_body(&req) {
+            let mut read = 0usize;
+            let limited = req.take_body().into_bytes_stream().map(move |chunk| {
+                let chunk = chunk?;
+                read = read.saturating_add(chunk.len());
+                if read > BODY_LIMIT {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, BodyOverLimit));
+                }
+                Ok(chunk)
+            });
+            req.set_body(Body::from_bytes_stream(limited));
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
