@@ -222,8 +222,7 @@ pub async fn login_with_access(state: Handle, credentials: Credentials, grant: G
 }
 
 /// One login step: the password or a single sign-on's token (and `otp` /
-/// `force` for the second steps). A token login cannot name the session to
-/// end: the endpoint picks one.
+/// `force`, with the session to end, for the second steps).
 pub async fn login(
     state: Handle,
     proof: Proof,
@@ -248,7 +247,9 @@ pub async fn login(
             };
             client::login(&endpoint, &request).await
         }
-        Proof::Token(token) => client::token_login(&endpoint, token, otp, force).await,
+        Proof::Token(token) => {
+            client::token_login(&endpoint, token, otp, force, end_session.filter(|_| force)).await
+        }
     };
     let (session_id, account) = match answer {
         Ok(LoginOutcome::LoggedIn {

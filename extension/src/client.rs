@@ -51,12 +51,14 @@ pub async fn token_login(
     proof: &TokenProof,
     otp: Option<String>,
     force: bool,
+    end_session: Option<String>,
 ) -> Result<LoginOutcome, NetError> {
     let request = TokenLoginRequest {
         s_token: Some(proof.token.clone()),
         otp,
         force: force.then_some(true),
         code_verifier: proof.code_verifier.clone(),
+        end_session,
     };
     let body = serde_json::to_string(&request).map_err(|_| NetError::Unreachable)?;
     let reply = net::send(

@@ -141,7 +141,7 @@ pub fn access_pattern(endpoint: &str) -> Option<String> {
 pub const DEFAULT_REALM: &str = "OpenID";
 /// The `details` of a token login whose single sign-on token is unknown,
 /// spent or expired (a companion's, as Backend.AI's OpenID hook words it).
-const INVALID_SSO_TOKEN: &str = "Invalid authentication token";
+use baigate_shared::webserver::wording::INVALID_SSO_TOKEN;
 
 /// What an endpoint offers besides logging in, from the WebUI settings it
 /// serves (`/config.toml`, `[general]`), as the Backend.AI WebUI reads them.

@@ -93,7 +93,7 @@ pub struct Conflict {
     pub proof: Proof,
     /// The account's sessions, when the endpoint lists them.
     pub sessions: Vec<SessionSummary>,
-    /// The session picked to end (a token login cannot name one).
+    /// The session picked to end.
     pub pick: Option<String>,
     /// Whether the attempt carried a one-time code (spent now).
     pub code_sent: bool,
@@ -414,12 +414,7 @@ impl State {
                     ..TotpSetup::default()
                 });
             }
-            NotLoggedIn::Conflict(mut sessions) => {
-                // `/server/token-login` ends a session of the endpoint's
-                // choosing: nothing to pick from.
-                if matches!(proof, Proof::Token(_)) {
-                    sessions.clear();
-                }
+            NotLoggedIn::Conflict(sessions) => {
                 let pick = sessions.iter().find(|s| !s.current).map(|s| s.id.clone());
                 self.panel = Panel::Conflict(Conflict {
                     proof,
@@ -880,7 +875,7 @@ mod tests {
             "the code goes with the same token"
         );
 
-        // The token login cannot name the session to end: nothing to pick.
+        // The token login names the session to end, as a password login does.
         let other = SessionSummary {
             id: "a".into(),
             created_at: "2026-11-22T08:00:00Z".into(),
@@ -894,7 +889,8 @@ mod tests {
         let Panel::Conflict(shown) = &conflict.panel else {
             panic!("{:?}", conflict.panel);
         };
-        assert!(shown.sessions.is_empty() && shown.pick.is_none());
+        assert_eq!(shown.sessions.len(), 1);
+        assert_eq!(shown.pick.as_deref(), Some("a"));
         assert_eq!(conflict.kept_proof(), Some(&token));
 
         // First-login 2FA setup ends at the code step, with the token.

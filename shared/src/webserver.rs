@@ -31,6 +31,9 @@ pub mod wording {
     pub const ALREADY_LOGGED_IN: &str = "You have already logged in.";
     /// The 23.09 manager's title when a signup's address is taken.
     pub const EMAIL_EXISTS: &str = "Email already exists";
+    /// The `details` of a single sign-on token that is unknown, expired or
+    /// spent (Backend.AI's OpenID hook).
+    pub const INVALID_SSO_TOKEN: &str = "Invalid authentication token";
 }
 
 /// `POST /server/token-login`: a one-time single sign-on token (from the
@@ -53,6 +56,10 @@ pub struct TokenLoginRequest {
     /// then (baigate only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_verifier: Option<String>,
+    /// With `force`: the session to end (an id from the refusal's
+    /// `sessions`), instead of the oldest. baigate only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session: Option<String>,
 }
 
 impl fmt::Debug for TokenLoginRequest {

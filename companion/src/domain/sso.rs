@@ -13,7 +13,9 @@
 //!   verified; else, when configured, to a new account. The link is kept.
 //! - The token is 256 random bits, stored as a hash, good for sixty seconds
 //!   and a few tries (a one-time code or `force` may need a retry with the
-//!   same token, as the WebUI makes), spent by the session it makes.
+//!   same token, as the WebUI makes), spent by the session it makes. An
+//!   answer that asks for such a step gives the token another minute (five
+//!   for setting up 2FA).
 //! - A token login is not a password attempt, so it does not count toward
 //!   the lockout; but a locked or disabled account cannot use one, and 2FA
 //!   still applies.
@@ -28,6 +30,7 @@ use url::Url;
 use super::auth::{LoginOptions, LoginResult};
 use super::credentials::{LoginRefusal, SecondFactor};
 use super::tokens::{is_url_token_shaped, new_url_token, random_bytes, token_hash};
+use super::totp::REGISTRATION_LIFETIME;
 use super::{Domain, DomainError};
 use crate::config::{Config, EXTENSION_ORIGIN};
 use crate::i18n::Lang;
@@ -158,6 +161,8 @@ pub enum SsoLanding {
 pub struct TokenLoginOptions {
     pub otp: Option<String>,
     pub force: bool,
+    /// With `force`: which session to end (public id), instead of the oldest.
+    pub end_session: Option<String>,
     /// Proves the caller started the flow, when it gave a challenge then.
     pub code_verifier: Option<String>,
 }
@@ -544,10 +549,18 @@ impl Domain {
         {
             SecondFactor::Passed => {}
             SecondFactor::Refused(refusal) => {
+                if matches!(
+                    refusal,
+                    LoginRefusal::OtpRequired | LoginRefusal::OtpInvalid
+                ) {
+                    self.next_step_time(hash, TOKEN_LIFETIME).await?;
+                }
                 return Ok(TokenLogin::Answered(LoginResult::Refused(refusal)));
             }
             SecondFactor::MustRegister => {
                 let registration = self.issue_registration(&user).await?;
+                // Setting up an authenticator takes longer than typing a code.
+                self.next_step_time(hash, REGISTRATION_LIFETIME).await?;
                 return Ok(TokenLogin::Answered(LoginResult::TotpRegistrationRequired(
                     registration,
                 )));
@@ -557,9 +570,10 @@ impl Domain {
         if !self.store.spend_sso_token(hash, self.now()).await? {
             return Ok(TokenLogin::InvalidToken);
         }
+        let force = stored.force || options.force;
         let login = LoginOptions {
-            force: stored.force || options.force,
-            end_session: None,
+            force,
+            end_session: options.end_session.filter(|id| force && !id.is_empty()),
             otp: None,
         };
         let how = format!("single sign-on ({})", stored.provider);
@@ -567,7 +581,20 @@ impl Domain {
         if !matches!(result, LoginResult::LoggedIn(_)) {
             // No session: the same token may try again (with `force`).
             self.store.unspend_sso_token(hash).await?;
+            self.next_step_time(hash, TOKEN_LIFETIME).await?;
         }
         Ok(TokenLogin::Answered(result))
+    }
+
+    /// After an answer that asks the person for a next step (a code, a 2FA
+    /// setup, which session to end), the token works `seconds` from now, so
+    /// the step is not lost to the minute that started at the provider.
+    /// The attempt cap still bounds how often.
+    async fn next_step_time(&self, hash: [u8; 32], seconds: i64) -> Result<(), DomainError> {
+        let now = self.now();
+        self.store
+            .extend_sso_token(hash, now, now + seconds)
+            .await?;
+        Ok(())
     }
 }

@@ -351,7 +351,7 @@ pub fn invalid_sso_token() -> Problem {
         ProblemType::RejectedByHook,
         "Operation rejected by a hook plugin.",
     )
-    .with_details("Invalid authentication token")
+    .with_details(wording::INVALID_SSO_TOKEN)
 }
 
 /// `/func/auth/update-password`: a wrong current password, in Backend.AI's

@@ -191,6 +191,7 @@ pub async fn token_login(
         otp: request.otp,
         force: request.force.unwrap_or(false),
         code_verifier: request.code_verifier,
+        end_session: request.end_session,
     };
     match state
         .domain

@@ -207,6 +207,24 @@ impl Store {
         .await
     }
 
+    /// Moves a live token's end to `until` (never earlier than it was).
+    pub async fn extend_sso_token(
+        &self,
+        token_hash: [u8; 32],
+        now: UnixTime,
+        until: UnixTime,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE sso_tokens SET expires_at = max(expires_at, ?3) \
+                 WHERE token_hash = ?1 AND spent_at IS NULL AND expires_at > ?2",
+                params![token_hash, now, until],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Spends a token: true for exactly one caller.
     pub async fn spend_sso_token(&self, token_hash: [u8; 32], now: UnixTime) -> Result<bool> {
         self.write(move |tx| {

@@ -651,3 +651,74 @@ async fn a_provider_that_went_away_is_said_so() {
         Some("openid-provider-unavailable")
     );
 }
+
+#[tokio::test]
+async fn a_next_step_gives_the_token_more_time_and_force_may_name_the_session() {
+    let app = sso_app_with(|config| config.session.max_concurrent = 2).await;
+    add(&app, "erin").await;
+    let secret = enrol_totp(&app, "erin").await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        app.clock.advance(STEP_SECONDS);
+        let code = code_for_step(&secret, app.domain.now() / STEP_SECONDS).unwrap();
+        let answer = app
+            .post_json(
+                "/server/login",
+                &json!({"username": "erin", "password": PASSWORD, "otp": code}),
+            )
+            .await;
+        assert_eq!(answer.json()["authenticated"], true, "{}", answer.text());
+        sessions.push(answer.header("x-backendai-sessionid").unwrap().to_owned());
+    }
+    let (keep, end) = (sessions[0].clone(), sessions[1].clone());
+    app.clock.advance(STEP_SECONDS);
+    let token = sso_token(&app, "erin").await;
+    // The code is asked for 50 s after the token was made...
+    app.clock.advance(50);
+    let asked = token_login(&app, json!({"sToken": token})).await;
+    assert_eq!(asked.json()["data"]["details"], "OTP not provided");
+    // ...and typed 40 s later: past the first minute, within the next.
+    app.clock.advance(40);
+    let code = code_for_step(&secret, app.domain.now() / STEP_SECONDS).unwrap();
+    let full = token_login(&app, json!({"sToken": token, "otp": code})).await;
+    assert_eq!(
+        full.json()["data"]["type"],
+        "https://api.backend.ai/probs/active-login-session-exists",
+        "{}",
+        full.text()
+    );
+    let sessions = full.json()["data"]["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2);
+    // The session to end is named, as a password login names it.
+    let end_id = {
+        let listed = Answer::from(
+            app.client
+                .get("/companion/sessions")
+                .header("X-BackendAI-SessionID", &end)
+                .send()
+                .await,
+        )
+        .await
+        .json();
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == true)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Each try proves the second factor again: the next step's code.
+    app.clock.advance(40);
+    let code = code_for_step(&secret, app.domain.now() / STEP_SECONDS).unwrap();
+    let forced = token_login(
+        &app,
+        json!({"sToken": token, "otp": code, "force": true, "end_session": end_id}),
+    )
+    .await;
+    assert_eq!(forced.json()["authenticated"], true, "{}", forced.text());
+    assert_eq!(app.login_check(&end).await["authenticated"], false);
+    assert_eq!(app.login_check(&keep).await["authenticated"], true);
+}

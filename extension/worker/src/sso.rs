@@ -151,7 +151,7 @@ async fn finish(endpoint: &str, landed: Landing, code_verifier: Option<String>) 
         token,
         code_verifier,
     };
-    match client::token_login(endpoint, &proof, None, false).await {
+    match client::token_login(endpoint, &proof, None, false, None).await {
         Ok(LoginOutcome::LoggedIn {
             session_id: Some(id),
             ..

@@ -109,8 +109,11 @@ async fn single_sign_on_meets_another_session_and_ends_it() -> Result<()> {
         popup.use_endpoint(&companion.url).await?;
         let popup = single_sign_on(&browser, &popup, "alice", Some("alice-pass")).await?;
         popup.expect_panel("conflict").await?;
-        // A token login cannot name the session to end: no list to pick from.
-        ensure!(!popup.has(".sessions").await, "a list of sessions to pick");
+        // The token login names the session to end, picked from the list.
+        ensure!(
+            popup.has(".sessions").await,
+            "no list of sessions to pick from"
+        );
         popup.screenshot("conflict-after-sso").await?;
         popup.click("[data-action=\"end-session\"]").await?;
         popup.expect_panel("start").await?;
