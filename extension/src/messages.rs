@@ -103,6 +103,36 @@ pub struct SidebarAnswer {
     pub state: Sidebar,
 }
 
+/// To the service worker, from the sidebar content script of a page. The
+/// page's origin is the browser's word (`sender.origin`), never the
+/// message's, so a page can reach only its own entry; the content script
+/// has no storage of its own (storage is for the extension's pages only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum PageMessage {
+    /// Remember the sidebar width chosen on this origin.
+    RememberSidebar { state: Sidebar },
+    /// The width chosen last on this origin: a [`SidebarAnswer`], or null.
+    RememberedSidebar,
+}
+
+impl PageMessage {
+    /// One of each kind.
+    pub const ALL: [Self; 2] = [
+        Self::RememberSidebar {
+            state: Sidebar::Narrow,
+        },
+        Self::RememberedSidebar,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RememberSidebar { .. } => "remember-sidebar",
+            Self::RememberedSidebar => "remembered-sidebar",
+        }
+    }
+}
+
 /// To the offscreen page (`offscreen.js`), from the service worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -165,6 +195,16 @@ mod tests {
         for message in ContentMessage::ALL {
             assert_eq!(wire_type(&message), message.as_str());
         }
+        for message in PageMessage::ALL {
+            assert_eq!(wire_type(&message), message.as_str());
+        }
+        assert_eq!(
+            serde_json::to_value(PageMessage::RememberSidebar {
+                state: Sidebar::Wide
+            })
+            .unwrap(),
+            serde_json::json!({"type": "remember-sidebar", "state": "wide"})
+        );
         let offscreen = OffscreenMessage::ClearClipboard;
         assert_eq!(wire_type(&offscreen), offscreen.as_str());
         let answer: SidebarAnswer =
@@ -181,6 +221,28 @@ mod tests {
             .map(|m| m.as_str().to_owned())
             .collect();
         assert_eq!(listed, ours);
+        let listed = quoted_between(script, "const PAGE_MESSAGES = new Set([", "]");
+        let ours: BTreeSet<String> = PageMessage::ALL
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        assert_eq!(listed, ours);
+    }
+
+    #[test]
+    fn content_js_sends_only_the_page_messages() {
+        let content = include_str!("../static/content.js");
+        let sent: BTreeSet<String> = content
+            .split("sendMessage({ type: '")
+            .skip(1)
+            .filter_map(|rest| rest.split('\'').next())
+            .map(str::to_owned)
+            .collect();
+        let ours: BTreeSet<String> = PageMessage::ALL
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        assert_eq!(sent, ours);
     }
 
     #[test]

@@ -136,6 +136,72 @@ pub fn access_pattern(endpoint: &str) -> Option<String> {
     Some(format!("{scheme}://{host}/*"))
 }
 
+/// The authority of an endpoint (`host[:port]`, lower case).
+fn authority_of(endpoint: &str) -> Option<(&str, String)> {
+    let (scheme, rest) = endpoint.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    (!authority.is_empty()).then_some((scheme, authority))
+}
+
+/// The host of an authority, an IPv6 literal with its brackets.
+fn host_in(authority: &str) -> &str {
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.find(']').map_or(authority, |end| &authority[..end + 2]),
+        None => authority.split(':').next().unwrap_or(authority),
+    }
+}
+
+/// Whether `host` (lower case, an IPv6 literal in brackets) is this
+/// computer: `localhost` and its subdomains (which browsers resolve to
+/// loopback themselves), 127.0.0.0/8 and `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether logging in to `endpoint` sends the password across a network in
+/// clear: plain `http://` to another computer.
+pub fn sends_in_clear(endpoint: &str) -> bool {
+    match authority_of(endpoint) {
+        Some((scheme, authority)) => {
+            scheme.eq_ignore_ascii_case("http") && !is_loopback_host(host_in(&authority))
+        }
+        None => false,
+    }
+}
+
+/// An endpoint's origin as the browser writes it (`sender.origin`): the
+/// scheme, the lower-case host and the port unless it is the scheme's
+/// default.
+pub fn origin_of(endpoint: &str) -> Option<String> {
+    let (scheme, _) = authority_of(endpoint)?;
+    Some(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        host_of(endpoint)?
+    ))
+}
+
+/// The match pattern of an endpoint's origin with its port, the default
+/// port written out (a pattern without a port matches every port).
+pub fn origin_pattern(endpoint: &str) -> Option<String> {
+    let (scheme, authority) = authority_of(endpoint)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let host = host_in(&authority);
+    let port = match authority[host.len()..].strip_prefix(':') {
+        Some(port) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => port,
+        Some(_) => return None,
+        None if scheme == "https" => "443",
+        None if scheme == "http" => "80",
+        None => return None,
+    };
+    Some(format!("{scheme}://{host}:{port}/*"))
+}
+
 /// The realm name of an endpoint's OpenID login that gives none ("Login
 /// with OpenID", as the WebUI says).
 pub const DEFAULT_REALM: &str = "OpenID";
@@ -887,6 +953,70 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(normalize_endpoint(raw).as_deref(), expected, "{raw}");
         }
+    }
+
+    #[test]
+    fn plain_http_to_another_computer_sends_in_clear() {
+        let cases = [
+            ("http://127.0.0.1:8090", false),
+            ("http://127.8.9.10", false),
+            ("http://LOCALHOST:8090/backend", false),
+            ("http://webui.localhost:8080", false),
+            ("http://[::1]:8090", false),
+            ("https://ai.example.com", false),
+            ("https://10.0.0.5:8443", false),
+            ("http://10.0.0.5:8090", true),
+            ("http://ai.example.com/backend", true),
+            ("HTTP://192.168.1.2", true),
+            ("http://[fe80::1]:8090", true),
+            ("http://localhost.example.com", true),
+            ("http://128.0.0.1", true),
+        ];
+        for (endpoint, expected) in cases {
+            assert_eq!(sends_in_clear(endpoint), expected, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn origins_and_their_patterns_keep_the_port() {
+        let cases = [
+            (
+                "http://127.0.0.1:8090",
+                "http://127.0.0.1:8090",
+                "http://127.0.0.1:8090/*",
+            ),
+            (
+                "https://WebUI.example.com/backend",
+                "https://webui.example.com",
+                "https://webui.example.com:443/*",
+            ),
+            (
+                "http://ai.example.com:80",
+                "http://ai.example.com",
+                "http://ai.example.com:80/*",
+            ),
+            (
+                "http://localhost",
+                "http://localhost",
+                "http://localhost:80/*",
+            ),
+            (
+                "http://[::1]:8090/x",
+                "http://[::1]:8090",
+                "http://[::1]:8090/*",
+            ),
+        ];
+        for (endpoint, origin, pattern) in cases {
+            assert_eq!(origin_of(endpoint).as_deref(), Some(origin), "{endpoint}");
+            assert_eq!(
+                origin_pattern(endpoint).as_deref(),
+                Some(pattern),
+                "{endpoint}"
+            );
+        }
+        assert_eq!(origin_pattern("http://x:port"), None);
+        assert_eq!(origin_pattern("ftp://x"), None);
+        assert_eq!(origin_of("no scheme"), None);
     }
 
     #[test]

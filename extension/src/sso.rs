@@ -262,12 +262,17 @@ impl Expected {
 }
 
 /// The extension page's address (relative) that posts the WebUI's form to
-/// `<endpoint>/func/openid/login` with `redirect_to`.
-pub fn form_page(endpoint: &str, redirect_to: &str) -> String {
+/// `<endpoint>/func/openid/login` with `redirect_to`. The page is sandboxed
+/// (the only one whose CSP lets a form post leave the extension), so it has
+/// no `chrome.i18n`: it shows the words it is given, `opening` while it
+/// posts and `failed` for an address it will not post to.
+pub fn form_page(endpoint: &str, redirect_to: &str, opening: &str, failed: &str) -> String {
     format!(
-        "{FORM_PAGE}?action={}&redirect_to={}",
+        "{FORM_PAGE}?action={}&redirect_to={}&opening={}&failed={}",
         encode(&format!("{endpoint}/func/openid/login")),
-        encode(redirect_to)
+        encode(redirect_to),
+        encode(opening),
+        encode(failed)
     )
 }
 
@@ -343,9 +348,15 @@ mod tests {
             "https://ai.example.com/backend/func/ping?baigate_sso=ab12"
         );
         assert_eq!(
-            form_page("https://ai.example.com", &landing.redirect_to()),
+            form_page(
+                "https://ai.example.com",
+                &landing.redirect_to(),
+                "Opening…",
+                "No & no"
+            ),
             "sso.html?action=https%3A%2F%2Fai.example.com%2Ffunc%2Fopenid%2Flogin\
-             &redirect_to=https%3A%2F%2Fai.example.com%2Fbackend%2Ffunc%2Fping%3Fbaigate_sso%3Dab12"
+             &redirect_to=https%3A%2F%2Fai.example.com%2Fbackend%2Ffunc%2Fping%3Fbaigate_sso%3Dab12\
+             &opening=Opening%E2%80%A6&failed=No%20%26%20no"
         );
         assert_eq!(encode("a b&é"), "a%20b%26%C3%A9");
     }

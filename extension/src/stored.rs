@@ -32,7 +32,7 @@ pub const WARN_KEY: &str = "warn_minutes";
 /// `storage.local`: WebUI origins added in the options page.
 pub const WEBUI_ORIGINS_KEY: &str = "webui_origins";
 /// `storage.local`, `sidebar:<origin>`: the sidebar width chosen on a page
-/// (written by the content script).
+/// (written by the service worker when the page's content script asks).
 pub const SIDEBAR_PREFIX: &str = "sidebar:";
 /// Managed storage (set by an administrator) and the build's settings: the
 /// endpoint every popup is pinned to.

@@ -11,7 +11,6 @@
   if (globalThis.baigateSidebar) return;
   globalThis.baigateSidebar = true;
 
-  const STORAGE_KEY = `sidebar:${location.origin}`;
   // How long the page may take to apply its own `[` shortcut before the
   // sidebar's button is clicked instead.
   const PAGE_HANDLER_WAIT_MS = 200;
@@ -82,8 +81,10 @@
     }
   }
 
+  // The worker keeps the width per origin (this script may not use the
+  // extension's storage); a worker that cannot answer changes nothing.
   function remember(current) {
-    if (current) chrome.storage.local.set({ [STORAGE_KEY]: current });
+    if (current) chrome.runtime.sendMessage({ type: 'remember-sidebar', state: current }).catch(() => {});
     return current;
   }
 
@@ -126,10 +127,8 @@
     const element = sidebar();
     if (!element || applied.has(element)) return;
     applied.add(element);
-    const stored = (await chrome.storage.local.get(STORAGE_KEY))[STORAGE_KEY];
-    // Stored as is; earlier builds stored JSON text ('"narrow"'), which the
-    // service worker rewrites once, but may not have yet.
-    const wanted = stored === '"narrow"' || stored === '"wide"' ? JSON.parse(stored) : stored;
+    const answer = await chrome.runtime.sendMessage({ type: 'remembered-sidebar' }).catch(() => null);
+    const wanted = answer?.state;
     if ((wanted === 'narrow' || wanted === 'wide') && state() && state() !== wanted) {
       await toggle();
     }

@@ -1,7 +1,9 @@
 // Writes an empty text to the clipboard when the service worker asks
 // (offscreen pages may use the clipboard; service workers may not).
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
-  if (sender.id !== chrome.runtime.id || message?.type !== 'offscreen-clear-clipboard') {
+  // Only the extension's own service worker and pages, never a content script.
+  if (sender.id !== chrome.runtime.id || sender.origin !== location.origin
+    || message?.type !== 'offscreen-clear-clipboard') {
     return false;
   }
   const clear = (event) => {

@@ -4,8 +4,14 @@
 // origin, where the worker reads the token from the tab's address. Only an
 // address of that form, sending the token back to the same origin, is
 // posted to.
+//
+// A sandboxed page (manifest "sandbox"): the extension's other pages may
+// post no form anywhere (CSP form-action 'none'); this one may, and in
+// exchange has none of the extension's APIs, so the worker passes its
+// words in.
 const status = document.getElementById('status');
-status.textContent = chrome.i18n.getMessage('ssoOpening') || 'Opening the sign-in page…';
+const query = new URLSearchParams(location.search);
+status.textContent = query.get('opening') || 'Opening the sign-in page…';
 
 function parse(text) {
   try {
@@ -15,7 +21,6 @@ function parse(text) {
   }
 }
 
-const query = new URLSearchParams(location.search);
 const action = parse(query.get('action'));
 const redirectTo = parse(query.get('redirect_to'));
 const valid =
@@ -40,5 +45,5 @@ if (valid) {
 } else {
   status.removeAttribute('aria-busy');
   status.className = 'notice error';
-  status.textContent = chrome.i18n.getMessage('ssoNotStarted') || 'The sign-in window could not be opened.';
+  status.textContent = query.get('failed') || 'The sign-in window could not be opened.';
 }

@@ -142,3 +142,30 @@ async fn the_password_field_reveals_and_warns_about_caps_lock_and_input_methods(
     );
     root.remove();
 }
+
+/// Types `value` into an input, as a person does (an `input` event).
+fn type_value(input: &HtmlInputElement, value: &str) {
+    input.set_value(value);
+    let event = web_sys::InputEvent::new("input").unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn plain_http_to_another_computer_is_warned_about() {
+    let root = mount();
+    let app = yew::Renderer::<App>::with_root(root.clone()).render();
+    let endpoint: HtmlInputElement = find(&root, "#endpoint").await.dyn_into().unwrap();
+    let warning = "[data-qa=\"insecure-endpoint\"]";
+    settle().await;
+    assert!(root.query_selector(warning).unwrap().is_none(), "loopback");
+    // A documentation address: the popup checks it only after typing
+    // pauses, and the app is gone by then.
+    type_value(&endpoint, "http://192.0.2.1:8090");
+    let shown = find(&root, warning).await;
+    assert_eq!(shown.text_content().as_deref(), Some("insecureEndpoint"));
+    type_value(&endpoint, "https://192.0.2.1:8090");
+    settle().await;
+    assert!(root.query_selector(warning).unwrap().is_none(), "https");
+    app.destroy();
+    root.remove();
+}

@@ -610,6 +610,32 @@ impl Browser {
         Ok(Popup { client })
     }
 
+    /// Adds `address` in the options page as a WebUI address, as a person
+    /// does (the sidebar script runs only on configured origins), and waits
+    /// until the script is registered on its origin. Leaves the current tab
+    /// on the options page.
+    pub async fn add_webui_address(&self, address: &str) -> Result<()> {
+        let page = self.open_extension_page("options.html").await?;
+        page.wait_for("main.options").await?;
+        page.type_into("#webui-origin", address).await?;
+        page.click(".inline-form button[type=submit]").await?;
+        let origin = url::Url::parse(address)?.origin().ascii_serialization();
+        page.wait_for(&format!(".origin[data-origin=\"{origin}\"]"))
+            .await?;
+        let deadline = Instant::now() + WAIT;
+        while !sidebar_patterns(&page)
+            .await?
+            .contains(&format!("{origin}/*"))
+        {
+            ensure!(
+                Instant::now() < deadline,
+                "the sidebar script was not registered on {origin}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    }
+
     /// Ends the WebDriver session (which quits Chromium) and chromedriver.
     pub async fn close(mut self) {
         if let Some(client) = self.client.take() {
@@ -648,6 +674,23 @@ impl Drop for Browser {
             self.stop();
         }
     }
+}
+
+/// The match patterns the sidebar content script is registered on, read
+/// from one of the extension's pages.
+pub async fn sidebar_patterns(page: &Popup<'_>) -> Result<Vec<String>> {
+    let value = page
+        .eval(
+            "return chrome.scripting.getRegisteredContentScripts()
+               .then((scripts) => scripts.flatMap((s) => s.matches));",
+        )
+        .await?;
+    Ok(value
+        .as_array()
+        .context("registered scripts")?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
 }
 
 /// Keys as WebDriver names them.

@@ -1,8 +1,9 @@
-//! What the endpoint is, before the password is typed.
+//! What the endpoint is, before the password is typed: the health pill, and
+//! a warning when the password would cross the network in clear.
 
 use yew::prelude::*;
 
-use crate::protocol::Health;
+use crate::protocol::{Health, sends_in_clear};
 use crate::text::{Text, t, tf};
 
 #[derive(Debug, Properties, PartialEq)]
@@ -35,5 +36,23 @@ pub fn health_slug(health: &Health) -> &'static str {
         Health::Offline => "offline",
         Health::InvalidAddress => "invalid",
         Health::NeedsAccess => "needs-access",
+    }
+}
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct InsecureEndpointWarningProps {
+    pub endpoint: AttrValue,
+}
+
+/// A warning, nothing else, for plain `http://` to another computer: a
+/// server on a trusted network may have no certificate, but the person
+/// should know before typing a password.
+#[component]
+pub fn InsecureEndpointWarning(props: &InsecureEndpointWarningProps) -> Html {
+    if !sends_in_clear(&props.endpoint) {
+        return html! {};
+    }
+    html! {
+        <p class="warning" role="note" data-qa="insecure-endpoint">{ t(Text::InsecureEndpoint) }</p>
     }
 }

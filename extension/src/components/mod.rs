@@ -13,7 +13,9 @@ mod tools;
 pub use checklist::{Checklist, acceptable, manual_rule};
 pub use copy::CopyButton;
 pub use fields::{FieldError, FieldErrorProps, PasswordField, PasswordFieldProps, input_value};
-pub use health_pill::{HealthPill, HealthPillProps, health_slug};
+pub use health_pill::{
+    HealthPill, HealthPillProps, InsecureEndpointWarning, InsecureEndpointWarningProps, health_slug,
+};
 pub use notice::{NoticeProps, NoticeView};
 pub use qr_code::QrCode;
 pub use tools::HeaderTools;

@@ -12,7 +12,9 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::actions::{self, Handle};
-use crate::components::{HealthPill, NoticeView, PasswordField, input_value};
+use crate::components::{
+    HealthPill, InsecureEndpointWarning, NoticeView, PasswordField, input_value,
+};
 use crate::hooks::use_focus;
 use crate::notice::Notice;
 use crate::platform::dom;
@@ -288,6 +290,7 @@ pub fn LoginPanel() -> Html {
                 <span class="endpoint-address" title={state.endpoint.clone()}>{ state.endpoint.clone() }</span>
                 <HealthPill health={state.health.clone()} />
             </p>
+            <InsecureEndpointWarning endpoint={state.endpoint.clone()} />
             <ModeSwitch />
             <form onsubmit={on_submit} novalidate=true aria-busy={state.busy.to_string()}>
                 if state.mode == Mode::Session {

@@ -11,7 +11,8 @@ use yew::prelude::*;
 
 use crate::actions::{self, Handle};
 use crate::components::{
-    Checklist, FieldError, NoticeView, PasswordField, acceptable, manual_rule,
+    Checklist, FieldError, InsecureEndpointWarning, NoticeView, PasswordField, acceptable,
+    manual_rule,
 };
 use crate::hooks::{use_escape, use_focus};
 use crate::notice::Notice;
@@ -192,6 +193,7 @@ pub fn SignupPanel() -> Html {
         <section class="panel" data-panel="signup" aria-labelledby="signup-title">
             <h2 id="signup-title">{ t(Text::SignupTitle) }</h2>
             <p class="endpoint-line"><span class="endpoint-address">{ state.endpoint.clone() }</span></p>
+            <InsecureEndpointWarning endpoint={state.endpoint.clone()} />
             <form onsubmit={on_submit} novalidate=true aria-busy={state.busy.to_string()}>
                 <div class="field">
                     <label for="signup-email">{ t(Text::FieldEmail) }</label>

@@ -22,7 +22,8 @@ pub mod sso;
 
 use baigate_extension::client::{self, ExtendOutcome};
 use baigate_extension::messages::{
-    ContentMessage, OffscreenMessage, SIDEBAR_COMMAND, SidebarAnswer, WorkerMessage,
+    ContentMessage, OffscreenMessage, PageMessage, SIDEBAR_COMMAND, Sidebar, SidebarAnswer,
+    WorkerMessage,
 };
 use baigate_extension::platform::clock::{now_ms, parse_time};
 use baigate_extension::platform::storage::{self, Area};
@@ -31,14 +32,14 @@ use baigate_extension::platform::{
 };
 use baigate_extension::profiles::Profile;
 use baigate_extension::stored::{
-    DEFAULT_ENDPOINT, ENDPOINT_KEY, PROFILES_KEY, SESSION_PREFIX, StoredKeypair, WARN_KEY,
-    WEBUI_ORIGINS_KEY, keypair_key, session_key, timer_key,
+    DEFAULT_ENDPOINT, ENDPOINT_KEY, PROFILES_KEY, SESSION_PREFIX, SIDEBAR_PREFIX, StoredKeypair,
+    WARN_KEY, WEBUI_ORIGINS_KEY, keypair_key, session_key, timer_key,
 };
 use baigate_extension::text::{Text, t, tf};
 use baigate_extension::timer::{self, Badge, Timer};
 use wasm_bindgen::prelude::*;
 
-use crate::plan::{Alarm, ButtonAction, Notification};
+use crate::plan::{Alarm, ButtonAction, Notification, SidebarOrigin};
 
 /// Every endpoint with a stored session, and its session id.
 async fn sessions() -> Vec<(String, String)> {
@@ -224,23 +225,45 @@ async fn remote_patterns() -> Vec<String> {
     plan::remote_patterns(&profiles, &added)
 }
 
-/// The origins (as match patterns) where the sidebar content script runs:
-/// this computer's, and the remote ones the extension may reach.
-async fn sidebar_patterns() -> Vec<String> {
-    let mut patterns: Vec<String> = plan::LOOPBACK_PATTERNS.map(str::to_owned).to_vec();
-    for pattern in remote_patterns().await {
-        if permissions::granted(&pattern).await {
-            patterns.push(pattern);
+/// The origins where the sidebar content script runs: those of the
+/// endpoint in use, of the endpoints with a session or a profile, and of
+/// the WebUI pages the user added, each with its port, where the extension
+/// may reach.
+async fn sidebar_origins() -> Vec<SidebarOrigin> {
+    let current = current_endpoint().await;
+    let with_session: Vec<String> = sessions().await.into_iter().map(|(e, _)| e).collect();
+    let profiles: Vec<Profile> = storage::get(Area::Local, PROFILES_KEY)
+        .await
+        .unwrap_or_default();
+    let added: Vec<String> = storage::get(Area::Local, WEBUI_ORIGINS_KEY)
+        .await
+        .unwrap_or_default();
+    let endpoints = std::iter::once(current.as_str())
+        .chain(with_session.iter().map(String::as_str))
+        .chain(profiles.iter().map(|p| p.endpoint.as_str()))
+        .chain(added.iter().map(String::as_str));
+    let mut reachable = Vec::new();
+    for origin in plan::sidebar_origins(endpoints) {
+        let allowed = match &origin.access {
+            Some(pattern) => permissions::granted(pattern).await,
+            None => true,
+        };
+        if allowed {
+            reachable.push(origin);
         }
     }
-    patterns
+    reachable
 }
 
 /// Registers the sidebar script for pages loaded from now on, and runs it
 /// in the matching pages already open (it runs once per page whatever
 /// happens).
 async fn register_sidebar_script() {
-    let patterns = sidebar_patterns().await;
+    let patterns: Vec<String> = sidebar_origins()
+        .await
+        .into_iter()
+        .map(|o| o.pattern)
+        .collect();
     scripting::register(plan::SIDEBAR_SCRIPT_ID, plan::SIDEBAR_SCRIPT, &patterns).await;
     for tab in tabs::matching(&patterns).await {
         scripting::inject(tab.id, plan::SIDEBAR_SCRIPT).await;
@@ -317,8 +340,9 @@ pub async fn worker_alarm(name: String) {
     }
 }
 
-/// A message from the popup or the options page; the answer (false for a
-/// message that is not the worker's).
+/// A message from the popup or the options page (`background.js` lets no
+/// content script's through); the answer (false for a message that is not
+/// the worker's).
 #[wasm_bindgen]
 pub async fn worker_message(message: JsValue) -> JsValue {
     let Some(message) = runtime::read_message::<WorkerMessage>(message) else {
@@ -342,6 +366,30 @@ pub async fn worker_message(message: JsValue) -> JsValue {
         }
     }
     JsValue::TRUE
+}
+
+/// A message from the sidebar content script of a page at `origin` (the
+/// browser's word for it); the answer, or null. Pages where the script is
+/// not registered get nothing.
+#[wasm_bindgen]
+pub async fn worker_page_message(message: JsValue, origin: String) -> JsValue {
+    let Some(message) = runtime::read_message::<PageMessage>(message) else {
+        return JsValue::NULL;
+    };
+    if !sidebar_origins().await.iter().any(|o| o.origin == origin) {
+        return JsValue::NULL;
+    }
+    let key = format!("{SIDEBAR_PREFIX}{origin}");
+    match message {
+        PageMessage::RememberSidebar { state } => {
+            storage::set(Area::Local, &key, &state).await;
+            JsValue::TRUE
+        }
+        PageMessage::RememberedSidebar => match storage::get::<Sidebar>(Area::Local, &key).await {
+            Some(state) => storage::to_js(&SidebarAnswer { state }).unwrap_or(JsValue::NULL),
+            None => JsValue::NULL,
+        },
+    }
 }
 
 /// A button of a notification.

@@ -3,15 +3,15 @@
 //! notification's button does. The effects in `lib.rs` follow them.
 
 use baigate_extension::profiles::Profile;
-use baigate_extension::protocol::{access_pattern, normalize_endpoint};
+use baigate_extension::protocol::{access_pattern, normalize_endpoint, origin_of, origin_pattern};
 
 /// How often sessions are checked with the server (minutes).
 pub const CHECK_MINUTES: f64 = 0.5;
 /// The sidebar content script: its registration id and file.
 pub const SIDEBAR_SCRIPT_ID: &str = "baigate-sidebar";
 pub const SIDEBAR_SCRIPT: &str = "content.js";
-/// This computer's pages, where the sidebar script always runs (the
-/// manifest grants them).
+/// The host permissions the manifest grants (this computer's pages, any
+/// port): no endpoint there needs to ask for access.
 pub const LOOPBACK_PATTERNS: [&str; 2] = ["http://127.0.0.1/*", "http://localhost/*"];
 
 /// An alarm of the worker's, by what it is for.
@@ -141,6 +141,42 @@ pub fn remote_patterns(profiles: &[Profile], added: &[String]) -> Vec<String> {
     patterns
 }
 
+/// An origin where the sidebar script runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidebarOrigin {
+    /// As the browser writes it (`sender.origin` of its pages).
+    pub origin: String,
+    /// Its match pattern, with its port: never every port of a host, so
+    /// other servers on this computer (a notebook, a dev server) do not
+    /// get the script.
+    pub pattern: String,
+    /// The host permission the extension needs there first (none for
+    /// this computer's, which the manifest grants).
+    pub access: Option<String>,
+}
+
+/// The origins of `endpoints` (the endpoint in use, those with a session,
+/// the profiles', the WebUI addresses the user added), once each, in that
+/// order.
+pub fn sidebar_origins<'a>(endpoints: impl IntoIterator<Item = &'a str>) -> Vec<SidebarOrigin> {
+    let mut found: Vec<SidebarOrigin> = Vec::new();
+    for endpoint in endpoints {
+        let Some(endpoint) = normalize_endpoint(endpoint) else {
+            continue;
+        };
+        if let (Some(origin), Some(pattern)) = (origin_of(&endpoint), origin_pattern(&endpoint))
+            && !found.iter().any(|known| known.origin == origin)
+        {
+            found.push(SidebarOrigin {
+                origin,
+                pattern,
+                access: access_pattern(&endpoint),
+            });
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use baigate_extension::profiles::Mode;
@@ -222,5 +258,42 @@ mod tests {
             remote_patterns(&profiles, &added),
             ["https://ai.example.com/*", "http://10.0.0.5/*"]
         );
+    }
+
+    #[test]
+    fn the_sidebar_runs_on_configured_origins_with_their_ports_only() {
+        let endpoints = [
+            "http://127.0.0.1:8090",
+            "http://127.0.0.1:8090/backend",
+            "https://ai.example.com/backend",
+            "http://localhost:9/summary",
+            "not an address",
+            "https://AI.example.com",
+        ];
+        let origins = sidebar_origins(endpoints);
+        let patterns: Vec<&str> = origins.iter().map(|o| o.pattern.as_str()).collect();
+        assert_eq!(
+            patterns,
+            [
+                "http://127.0.0.1:8090/*",
+                "https://ai.example.com:443/*",
+                "http://localhost:9/*"
+            ]
+        );
+        assert!(
+            !patterns.iter().any(|p| LOOPBACK_PATTERNS.contains(p)),
+            "never every port of this computer"
+        );
+        let origins_only: Vec<&str> = origins.iter().map(|o| o.origin.as_str()).collect();
+        assert_eq!(
+            origins_only,
+            [
+                "http://127.0.0.1:8090",
+                "https://ai.example.com",
+                "http://localhost:9"
+            ]
+        );
+        let access: Vec<Option<&str>> = origins.iter().map(|o| o.access.as_deref()).collect();
+        assert_eq!(access, [None, Some("https://ai.example.com/*"), None]);
     }
 }

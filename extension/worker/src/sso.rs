@@ -89,7 +89,13 @@ async fn run(endpoint: &str, server: SsoServer) -> SsoResult {
             }
         }
         SsoServer::Webserver => {
-            let Some(page) = runtime::url(&sso::form_page(endpoint, &landing.redirect_to())) else {
+            let form_page = sso::form_page(
+                endpoint,
+                &landing.redirect_to(),
+                &t(Text::SsoOpening),
+                &t(Text::SsoNotStarted),
+            );
+            let Some(page) = runtime::url(&form_page) else {
                 return SsoResult::NotStarted;
             };
             match in_tab(&page, &landing).await {

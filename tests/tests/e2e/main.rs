@@ -14,6 +14,7 @@ macro_rules! with_browser {
 
 mod accounts;
 mod background;
+mod hardening;
 mod languages;
 mod login;
 mod pages;

@@ -60,6 +60,7 @@ async fn screenshot_page(page: &Popup<'_>, name: &str) -> Result<()> {
 /// Everything a person does with one page.
 async fn exercise(browser: &Browser, layout: Layout, name: &str) -> Result<()> {
     let site = WebUiPage::start(layout).await?;
+    browser.add_webui_address(&site.url).await?;
     let page = browser.open_page(&site.url).await?;
     page.wait_for(".bai-sider, .ant-layout-sider").await?;
     expect_sidebar(&page, false, 0, "as loaded").await?;
