@@ -16,7 +16,7 @@ use crate::platform::net::{self, NetError};
 use crate::platform::permissions::{self, Grant};
 use crate::platform::storage::{self, Area};
 use crate::platform::{runtime, tabs};
-use crate::profiles::Profile;
+use crate::profiles::{self, Profile};
 use crate::protocol::{self, FormRefusal, Health, KeypairCheck, LoginOutcome};
 use crate::sso::{SsoRefusal, SsoReport, SsoResult};
 use crate::state::{Access, Action, Credentials, Loaded, MailSent, Proof, Session, State};
@@ -74,7 +74,10 @@ pub async fn load(state: Handle) {
         match client::login_check(&endpoint, &id).await {
             Ok(Some(check)) => {
                 let expires_ms = check.expires.as_deref().and_then(parse_time);
-                session = Some(Session::new(Access::Session(id), check.account, expires_ms));
+                // The name last typed here is the one logged in with.
+                let name = profiles::find(&profiles, &endpoint).and_then(|p| p.username.clone());
+                session =
+                    Some(Session::new(Access::Session(id), check.account, expires_ms).named(name));
             }
             Ok(None) => {
                 storage::remove(Area::Session, &session_key(&endpoint)).await;
@@ -251,11 +254,12 @@ pub async fn login(
             client::token_login(&endpoint, token, otp, force, end_session.filter(|_| force)).await
         }
     };
-    let (session_id, account) = match answer {
+    let (session_id, account, email) = match answer {
         Ok(LoginOutcome::LoggedIn {
             session_id,
             account,
-        }) => (session_id, account),
+            email,
+        }) => (session_id, account, email),
         Ok(LoginOutcome::NotLoggedIn(why)) => {
             return answered_login(&state, proof, code_sent, Ok(why));
         }
@@ -277,7 +281,8 @@ pub async fn login(
         Proof::Password(credentials) => Some(credentials.username),
         Proof::Token(_) => None,
     };
-    show_session(state, endpoint, id, account, username).await;
+    let name = email.or_else(|| username.clone());
+    show_session(state, endpoint, id, account, name, username).await;
 }
 
 /// The start panel for a session just made (its end asked of the endpoint),
@@ -287,6 +292,7 @@ async fn show_session(
     endpoint: String,
     id: String,
     account: AccountInfo,
+    name: Option<String>,
     username: Option<String>,
 ) {
     let expires_ms = match client::login_check(&endpoint, &id).await {
@@ -294,7 +300,7 @@ async fn show_session(
         _ => None,
     };
     state.dispatch(Action::LoggedIn {
-        session: Session::new(Access::Session(id.clone()), account, expires_ms),
+        session: Session::new(Access::Session(id.clone()), account, expires_ms).named(name),
         username,
     });
     load_account(state, endpoint, id).await;

@@ -222,6 +222,9 @@ pub struct Features {
     /// When `singleSignOnVendors` lists `openid`: the realm name of the
     /// "Login with <realm>" button (`ssoRealmName`, or "OpenID").
     pub openid_realm: Option<String>,
+    /// `enableExtendLoginSession`: the WebUI offers to extend a session
+    /// (when the manager also supports it: [`extends_sessions`]).
+    pub extend_login_session: bool,
 }
 
 /// What the endpoint in use offers, once known.
@@ -294,6 +297,7 @@ pub fn webui_features(config: &str) -> Features {
     let mut signup = false;
     let mut without_token = false;
     let mut password_reset = false;
+    let mut extend_login_session = false;
     let mut vendors = String::new();
     let mut realm = String::new();
     for line in config.lines() {
@@ -314,6 +318,7 @@ pub fn webui_features(config: &str) -> Features {
             "signupSupport" => signup = flag,
             "allowSignupWithoutConfirmation" => without_token = flag,
             "allowAnonymousChangePassword" => password_reset = flag,
+            "enableExtendLoginSession" => extend_login_session = flag,
             "singleSignOnVendors" => vendors = text,
             "ssoRealmName" => realm = text.trim().to_owned(),
             _ => {}
@@ -333,6 +338,7 @@ pub fn webui_features(config: &str) -> Features {
         invitation_required: signup && !without_token,
         password_reset,
         openid_realm,
+        extend_login_session,
     }
 }
 
@@ -564,6 +570,8 @@ pub enum LoginOutcome {
     LoggedIn {
         session_id: Option<String>,
         account: AccountInfo,
+        /// The account's email, when the server says (23.09 does not).
+        email: Option<String>,
     },
     NotLoggedIn(NotLoggedIn),
 }
@@ -644,6 +652,45 @@ fn problem_outcome(problem: &Problem, retry_after: Option<u64>) -> NotLoggedIn {
     }
 }
 
+/// `data.email` of a login answer, when the server sends one.
+fn answered_email(body: &str) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_str(body).ok()?;
+    answer["data"]["email"]
+        .as_str()
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether the endpoint lets a session be extended, by the WebUI's rule: its
+/// manager is 24.09 or later (`extend-login-session`) and its `config.toml`
+/// turns it on (`enableExtendLoginSession`). A companion's `/func/` names
+/// no manager of its own, but it has the route.
+pub fn extends_sessions(health: &Health, features: &Features) -> bool {
+    features.extend_login_session
+        && match health {
+            Health::Companion(_) => true,
+            Health::BackendAi(manager) => version_at_least(manager, (24, 9)),
+            _ => false,
+        }
+}
+
+/// Whether a version such as `23.09.10` (or `24.09.1rc1`) is at least
+/// `(major, minor)`.
+fn version_at_least(version: &str, (major, minor): (u32, u32)) -> bool {
+    let mut numbers = version.trim_start_matches('v').split('.').map(|part| {
+        part.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .ok()
+    });
+    match (numbers.next().flatten(), numbers.next().flatten()) {
+        (Some(found_major), Some(found_minor)) => (found_major, found_minor) >= (major, minor),
+        _ => false,
+    }
+}
+
 /// Reads the answer of `POST /server/login`.
 pub fn login_outcome(reply: &Reply) -> LoginOutcome {
     let not_logged_in = |why: NotLoggedIn| LoginOutcome::NotLoggedIn(why);
@@ -660,6 +707,7 @@ pub fn login_outcome(reply: &Reply) -> LoginOutcome {
                     role: data.role.unwrap_or_default(),
                     status: data.status.unwrap_or_default(),
                 },
+                email: answered_email(&reply.body),
             },
             _ if data.problem_type.is_some() => {
                 not_logged_in(problem_outcome(&data, reply.retry_after))
@@ -722,7 +770,14 @@ mod tests {
             )
         };
         assert!(
-            matches!(login_outcome(&ok), LoginOutcome::LoggedIn { session_id: Some(ref s), .. } if s == "s")
+            matches!(login_outcome(&ok), LoginOutcome::LoggedIn { session_id: Some(ref s), email: None, .. } if s == "s")
+        );
+        let with_email = reply(
+            200,
+            json!({"authenticated": true, "data": {"access_key": "AK", "role": "user", "status": "active", "email": "kim@example.com"}}),
+        );
+        assert!(
+            matches!(login_outcome(&with_email), LoginOutcome::LoggedIn { email: Some(ref e), .. } if e == "kim@example.com")
         );
 
         let cases = [
@@ -1040,7 +1095,8 @@ mod tests {
     #[test]
     fn what_an_endpoint_offers_from_its_webui_settings() {
         let companion = "[general]\napiEndpoint = \"http://x\"\nsignupSupport = true # yes\n\
-            allowAnonymousChangePassword = true\nallowSignupWithoutConfirmation = false\n[menu]\nsignupSupport = false\n";
+            allowAnonymousChangePassword = true\nallowSignupWithoutConfirmation = false\n\
+            enableExtendLoginSession = true\n[menu]\nsignupSupport = false\n";
         assert_eq!(
             webui_features(companion),
             Features {
@@ -1048,6 +1104,7 @@ mod tests {
                 invitation_required: true,
                 password_reset: true,
                 openid_realm: None,
+                extend_login_session: true,
             }
         );
         let open = "[general]\nsignupSupport = true\nallowSignupWithoutConfirmation = true\n";
@@ -1058,9 +1115,33 @@ mod tests {
                 invitation_required: false,
                 password_reset: false,
                 openid_realm: None,
+                extend_login_session: false,
             }
         );
         assert_eq!(webui_features("<html>not toml</html>"), Features::default());
+    }
+
+    #[test]
+    fn sessions_are_extended_only_where_the_webui_would_offer_it() {
+        let on = Features {
+            extend_login_session: true,
+            ..Features::default()
+        };
+        let off = Features::default();
+        let webserver = |manager: &str| Health::BackendAi(manager.to_owned());
+        assert!(extends_sessions(&webserver("24.09.0"), &on));
+        assert!(extends_sessions(&webserver("25.15.2"), &on));
+        assert!(extends_sessions(&webserver("24.09.1rc1"), &on));
+        assert!(!extends_sessions(&webserver("23.09.10"), &on), "23.09");
+        assert!(!extends_sessions(&webserver("24.03.9"), &on));
+        assert!(!extends_sessions(&webserver("unknown"), &on));
+        assert!(
+            !extends_sessions(&webserver("24.09.0"), &off),
+            "config.toml off"
+        );
+        assert!(extends_sessions(&Health::Companion("0.1.0".into()), &on));
+        assert!(!extends_sessions(&Health::Companion("0.1.0".into()), &off));
+        assert!(!extends_sessions(&Health::Checking, &on), "not known yet");
     }
 
     #[test]

@@ -178,6 +178,10 @@ impl fmt::Debug for Access {
 pub struct Session {
     pub access: Access,
     pub account: AccountInfo,
+    /// Who the account is, as far as the login told: the email the server
+    /// gave, or the login name typed. (A Backend.AI webserver's answer has
+    /// only the access key.)
+    pub name: Option<String>,
     /// When it ends, milliseconds since the epoch, if the server said.
     pub expires_ms: Option<f64>,
     /// The companion's extra view (absent on other servers).
@@ -193,10 +197,27 @@ impl Session {
         Self {
             access,
             account,
+            name: None,
             expires_ms,
             summary: None,
             totp_enabled: None,
         }
+    }
+
+    /// The same session, known as `name`.
+    pub fn named(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// What the start panel calls the account: the companion's email, the
+    /// login's name, or the access key.
+    pub fn who(&self) -> String {
+        self.summary
+            .as_ref()
+            .map(|summary| summary.account.email.clone())
+            .or_else(|| self.name.clone())
+            .unwrap_or_else(|| self.account.access_key.clone())
     }
 
     /// API mode, with keys checked before.

@@ -46,6 +46,9 @@ texts! {
     HealthInvalid => "healthInvalid",
     HealthNeedsAccess => "healthNeedsAccess",
     InsecureEndpoint => "insecureEndpoint",
+    ForgotChange => "forgotChange",
+    FieldApiKey => "fieldApiKey",
+    FieldSecretKey => "fieldSecretKey",
     ErrorAccessDenied => "errorAccessDenied",
     ErrorMismatch => "errorMismatch",
     ErrorNeedsVerification => "errorNeedsVerification",
@@ -83,7 +86,9 @@ texts! {
     Cancel => "cancel",
     Role => "role",
     SessionEnds => "sessionEnds",
-    SessionNoExpiry => "sessionNoExpiry",
+    NotOfferedEnd => "notOfferedEnd",
+    NotOfferedExtend => "notOfferedExtend",
+    NotOfferedEndOrExtend => "notOfferedEndOrExtend",
     Extend => "extend",
     Extended => "extended",
     ExtendUnsupported => "extendUnsupported",
@@ -178,7 +183,6 @@ texts! {
     RulePassed => "rulePassed",
     RuleServerChecks => "ruleServerChecks",
     RuleSpecial => "ruleSpecial",
-    SecretKey => "secretKey",
     SendLink => "sendLink",
     SignupButton => "signupButton",
     SignupLink => "signupLink",
@@ -331,6 +335,63 @@ mod tests {
         let used: BTreeSet<&str> = Text::ALL.iter().map(|t| t.key()).chain(outside).collect();
         let unused: Vec<&String> = en.iter().filter(|k| !used.contains(k.as_str())).collect();
         assert!(unused.is_empty(), "messages nothing shows: {unused:?}");
+    }
+
+    /// The controls the Backend.AI manual names ("click the **Sign up**
+    /// link", "the **Login** button", "the **Advanced** link … the **API
+    /// Endpoint** field", "**Forgot password?** … the **Change** link",
+    /// "**Session** mode and **API** mode", "your **API Key** and **Secret
+    /// Key**", "the **Log Out** menu"), in its words and the WebUI's own
+    /// translations (`resources/i18n/{en,ko,ja}.json` of the WebUI 26.4),
+    /// so a person following the manual finds them.
+    #[test]
+    fn the_controls_the_manual_names_carry_its_words() {
+        let words: [(Text, [&str; 3]); 12] = [
+            (Text::SignupLink, ["Sign up", "가입하기", "サインアップ"]),
+            (Text::SignupButton, ["Sign up", "가입", "サインアップ"]),
+            (Text::LoginButton, ["Login", "로그인", "ログイン"]),
+            (Text::Advanced, ["Advanced", "고급 설정", "詳細設定"]),
+            (
+                Text::FieldEndpoint,
+                ["API Endpoint", "API 엔드포인트", "APIエンドポイント"],
+            ),
+            (
+                Text::ForgotLink,
+                [
+                    "Forgot password?",
+                    "비밀번호를 잊어버렸습니까?",
+                    "パスワードをお忘れですか？",
+                ],
+            ),
+            (
+                Text::ForgotChange,
+                ["Change", "비밀번호 재설정", "パスワードを変更する"],
+            ),
+            (Text::ModeSession, ["Session", "세션", "セッション"]),
+            (Text::ModeApi, ["API", "API", "API"]),
+            (Text::FieldApiKey, ["API Key", "액세스 키", "APIキー"]),
+            (
+                Text::FieldSecretKey,
+                ["Secret Key", "비밀 키", "シークレットキー"],
+            ),
+            (Text::Logout, ["Log Out", "로그아웃", "ログアウト"]),
+        ];
+        for (index, locale) in ["en", "ko", "ja"].into_iter().enumerate() {
+            let path = format!(
+                "{}/_locales/{locale}/messages.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let messages: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            for (text, expected) in &words {
+                assert_eq!(
+                    messages[text.key()]["message"].as_str(),
+                    Some(expected[index]),
+                    "{locale}/{}",
+                    text.key()
+                );
+            }
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@
     return new Promise((resolve) => {
       const element = sidebar();
       if (!element) return resolve(false);
+      if (state() !== before) return resolve(true);
       let timer;
       const observer = new MutationObserver(() => {
         if (state() !== before) finish(true);
@@ -99,14 +100,25 @@
     return !!document.querySelector('dialog[open], [aria-modal="true"], .ant-modal-wrap:not([style*="display: none"])');
   }
 
+  // The sidebar's state as a `[` key press starts, read in the capture
+  // phase before the page's own handlers run: a page whose `[` toggles at
+  // once, without preventDefault, has changed it by the time the listener
+  // below runs, which must then see the change rather than toggle again.
+  let stateAtKeydown = null;
+  window.addEventListener('keydown', (event) => {
+    stateAtKeydown = event.key === '[' ? state() : null;
+  }, true);
+
   // `[` on pages without the shortcut. On pages with it (the page calls
   // preventDefault, or its sidebar changes by itself), only remember.
   window.addEventListener('keydown', (event) => {
+    const atKeydown = stateAtKeydown;
+    stateAtKeydown = null;
     if (dispatching || !event.isTrusted || event.key !== '[') return;
     if (event.ctrlKey || event.metaKey || event.altKey || event.shiftKey) return;
     if (event.isComposing || event.keyCode === 229) return;
     if (typingTarget() || dialogOpen()) return;
-    const before = state();
+    const before = atKeydown ?? state();
     if (!before || busy) return;
     const handledByPage = event.defaultPrevented;
     busy = true;

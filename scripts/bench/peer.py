@@ -1,7 +1,8 @@
-"""The real Backend.AI webserver 23.09.10 for the side-by-side benchmark.
+"""The real Backend.AI webserver 23.09.10 for the side-by-side benchmark and
+the end-to-end tests (`serve`, which the Rust test harness starts).
 
 One `Peer` is Redis (Debian's redis-server, no persistence), the stand-in
-manager (standin_manager.py, only so a login can succeed) and the webserver
+manager (standin_manager.py: one account, enough for a login) and the webserver
 itself, started as its documentation says: `python -m ai.backend.web.server -f
 webserver.conf`, which forks min(4, cores) workers. Everything listens on
 127.0.0.1 and every process is stopped by the id it was started with.
@@ -216,11 +217,27 @@ def post(url: str, body, headers: dict | None = None):
     return request(url, json.dumps(body if body is not None else {}).encode(), all_headers)
 
 
-if __name__ == "__main__":
-    # A quick look by hand: python3 peer.py <venv python> <work dir>
+def serve(python: Path, work_dir: Path) -> None:
+    """Runs a peer until stdin closes (the test harness that started it
+    exited, or closed the pipe), then stops it; announces itself on stdout."""
     import sys
-    peer = Peer(Path(sys.argv[1]), Path(sys.argv[2]))
+    peer = Peer(python, work_dir)
     try:
-        print(peer.url, peer.session_id, peer.server_pids(), os.getpid())
+        print(f"webserver {peer.url} redis {peer.redis_port}", flush=True)
+        sys.stdin.read()
     finally:
         peer.stop()
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:2] == ["serve"]:
+        # For the end-to-end tests: python3 peer.py serve <venv python> <work dir>
+        serve(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        # A quick look by hand: python3 peer.py <venv python> <work dir>
+        peer = Peer(Path(sys.argv[1]), Path(sys.argv[2]))
+        try:
+            print(peer.url, peer.session_id, peer.server_pids(), os.getpid())
+        finally:
+            peer.stop()

@@ -20,6 +20,9 @@ pub enum Layout {
     /// 26.x served with a strict, nonce-based CSP that forbids WebAssembly,
     /// as the real webserver sends it.
     CurrentStrictCsp,
+    /// 26.x whose own `[` renders the change at once and does not call
+    /// preventDefault.
+    CurrentSynchronousShortcut,
     /// 23.09: an antd sider toggled by the header's menu button, no `[`.
     Legacy,
 }
@@ -62,7 +65,7 @@ fn response(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
 
 fn answer(layout: Layout, path: &str) -> Vec<u8> {
     let (html, script) = match layout {
-        Layout::Current | Layout::CurrentStrictCsp => (
+        Layout::Current | Layout::CurrentStrictCsp | Layout::CurrentSynchronousShortcut => (
             include_str!("../fixtures/webui-26.html"),
             include_str!("../fixtures/webui-26.js"),
         ),
@@ -86,7 +89,11 @@ fn answer(layout: Layout, path: &str) -> Vec<u8> {
                     ),
                 ));
             }
-            response("200 OK", &headers, &html.replace("{{nonce}}", &nonce))
+            let mut page = html.replace("{{nonce}}", &nonce);
+            if layout == Layout::CurrentSynchronousShortcut {
+                page = page.replacen("<html ", "<html data-shortcut=\"sync\" ", 1);
+            }
+            response("200 OK", &headers, &page)
         }
         _ => response("404 Not Found", &[], "not found"),
     }

@@ -31,9 +31,10 @@ const HEALTH_DEBOUNCE_MS: u32 = 400;
 pub const LOGIN_FORM_MARK: &str = "baigate:login-form";
 
 /// Checks the endpoint when it changes: at once the first time, then after
-/// typing pauses.
+/// typing pauses. (The start panel checks it too: what the endpoint offers
+/// decides whether Extend is shown.)
 #[hook]
-fn use_health_check(state: Handle) {
+pub(crate) fn use_health_check(state: Handle) {
     let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
     let first = use_mut_ref(|| true);
     let endpoint = state.endpoint.clone();
@@ -303,12 +304,12 @@ pub fn LoginPanel() -> Html {
                     <PasswordField id="password" label={t(Text::FieldPassword)} input_ref={password} />
                 } else {
                     <div class="field">
-                        <label for="access-key">{ t(Text::AccessKey) }</label>
+                        <label for="access-key">{ t(Text::FieldApiKey) }</label>
                         <input id="access-key" name="access-key" type="text" ref={access_key}
                             autocomplete="off" autocapitalize="characters" spellcheck="false"
                             maxlength="20" aria-required="true" />
                     </div>
-                    <PasswordField id="secret-key" label={t(Text::SecretKey)} input_ref={secret_key}
+                    <PasswordField id="secret-key" label={t(Text::FieldSecretKey)} input_ref={secret_key}
                         autocomplete="off" />
                     <p class="hint">{ t(Text::ApiModeHint) }</p>
                 }
@@ -329,7 +330,11 @@ pub fn LoginPanel() -> Html {
                         <button type="button" class="link" onclick={on_signup} data-action="show-signup">{ t(Text::SignupLink) }</button>
                     }
                     if features.password_reset {
-                        <button type="button" class="link" onclick={on_forgot} data-action="show-forgot">{ t(Text::ForgotLink) }</button>
+                        // The WebUI's words: "Forgot password?", then the link "Change".
+                        <span class="forgot" data-qa="forgot-password">
+                            { t(Text::ForgotLink) }{ " " }
+                            <button type="button" class="link" onclick={on_forgot} data-action="show-forgot">{ t(Text::ForgotChange) }</button>
+                        </span>
                     }
                 </p>
             }

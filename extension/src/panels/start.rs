@@ -11,7 +11,9 @@ use crate::actions::{self, Handle};
 use crate::components::{CopyButton, NoticeView};
 use crate::format::{format_bytes, format_remaining, format_time, whole_seconds};
 use crate::hooks::{use_clock, use_focus};
+use crate::panels::login::use_health_check;
 use crate::platform::clock::parse_time;
+use crate::protocol::extends_sessions;
 use crate::state::{Access, Action};
 use crate::text::{Text, t, tf};
 
@@ -133,6 +135,7 @@ pub fn StartPanel() -> Html {
     let now = use_clock();
     let first_button = use_node_ref();
     use_focus(first_button.clone());
+    use_health_check(state.clone());
     // Notice a session ended elsewhere, and keep the host's numbers live.
     {
         let state = state.clone();
@@ -173,10 +176,13 @@ pub fn StartPanel() -> Html {
             }
         })
     };
-    let who = session.summary.as_ref().map_or_else(
-        || session.account.access_key.clone(),
-        |summary| summary.account.email.clone(),
-    );
+    let who = session.who();
+    // What the endpoint offers, once known (its health and config.toml).
+    let offers = state
+        .info
+        .as_ref()
+        .map(|info| extends_sessions(&state.health, &info.features));
+    let extend_shown = !api_mode && offers == Some(true);
     let countdown = match remaining {
         Some(ms) => html! {
             <p class={classes!("countdown", (ms < SOON_MS).then_some("soon"))} role="timer"
@@ -184,8 +190,15 @@ pub fn StartPanel() -> Html {
                 { tf(Text::SessionEnds, &[&format_remaining(ms)]) }
             </p>
         },
-        None if api_mode => html! {},
-        None => html! { <p class="countdown">{ t(Text::SessionNoExpiry) }</p> },
+        None => html! {},
+    };
+    // What this server does not offer, said once and quietly (not an error).
+    let not_offered = match (api_mode, remaining.is_some(), offers) {
+        (true, _, _) => None,
+        (false, false, Some(false)) => Some(Text::NotOfferedEndOrExtend),
+        (false, false, _) => Some(Text::NotOfferedEnd),
+        (false, true, Some(false)) => Some(Text::NotOfferedExtend),
+        (false, true, _) => None,
     };
     let title = if api_mode {
         t(Text::KeypairTitle)
@@ -204,6 +217,9 @@ pub fn StartPanel() -> Html {
             </p>
             if api_mode { <KeypairView /> }
             { countdown }
+            if let Some(text) = not_offered {
+                <p class="hint" data-qa="not-offered" data-not-offered={text.key()}>{ t(text) }</p>
+            }
             if let Some(summary) = &session.summary {
                 { account_view(&summary.account) }
             }
@@ -214,8 +230,8 @@ pub fn StartPanel() -> Html {
             <NoticeView notice={state.notice.clone()} />
             <div class="buttons">
                 <button type="button" onclick={on_logout} disabled={state.busy} data-action="logout"
-                    ref={if api_mode { first_button.clone() } else { NodeRef::default() }}>{ t(Text::Logout) }</button>
-                if !api_mode {
+                    ref={if extend_shown { NodeRef::default() } else { first_button.clone() }}>{ t(Text::Logout) }</button>
+                if extend_shown {
                     <button type="button" class="primary" ref={first_button} onclick={on_extend}
                         disabled={state.busy} data-action="extend">{ t(Text::Extend) }</button>
                 }

@@ -8,7 +8,7 @@ use baigate_e2e::{Browser, Companion, PASSWORD, Popup, http};
 use serde_json::{Value, json};
 
 /// What the extension shows and keeps, read from one of its pages.
-async fn badge(page: &Popup<'_>) -> Result<(String, Vec<u64>, String)> {
+pub(crate) async fn badge(page: &Popup<'_>) -> Result<(String, Vec<u64>, String)> {
     let value = page
         .eval(
             "return Promise.all([chrome.action.getBadgeText({}),
@@ -27,7 +27,7 @@ async fn badge(page: &Popup<'_>) -> Result<(String, Vec<u64>, String)> {
     Ok((text, color, title))
 }
 
-async fn notifications(page: &Popup<'_>) -> Result<Vec<String>> {
+pub(crate) async fn notifications(page: &Popup<'_>) -> Result<Vec<String>> {
     let ids = page
         .eval("return chrome.notifications.getAll().then(Object.keys);")
         .await?;
@@ -39,7 +39,7 @@ async fn notifications(page: &Popup<'_>) -> Result<Vec<String>> {
         .collect())
 }
 
-async fn session_id(page: &Popup<'_>, endpoint: &str) -> Result<Option<String>> {
+pub(crate) async fn session_id(page: &Popup<'_>, endpoint: &str) -> Result<Option<String>> {
     let key = format!("session:{endpoint}");
     let stored = page
         .eval(&format!(
@@ -51,7 +51,7 @@ async fn session_id(page: &Popup<'_>, endpoint: &str) -> Result<Option<String>> 
 }
 
 /// Polls `check` until it holds.
-async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F) -> Result<()>
+pub(crate) async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,

@@ -13,6 +13,73 @@ fn login_title(lang: &str) -> &'static str {
     }
 }
 
+/// The controls the Backend.AI manual names, in its words and the WebUI's
+/// translations: (what, where, English, Korean, Japanese).
+const MANUAL_WORDS: [(&str, &str, [&str; 3]); 8] = [
+    (
+        "Sign up",
+        "[data-action=\"show-signup\"]",
+        ["Sign up", "가입하기", "サインアップ"],
+    ),
+    (
+        "Login",
+        "[data-action=\"login\"]",
+        ["Login", "로그인", "ログイン"],
+    ),
+    (
+        "Advanced",
+        "details.advanced summary",
+        ["Advanced", "고급 설정", "詳細設定"],
+    ),
+    (
+        "API Endpoint",
+        "label[for=\"endpoint\"]",
+        ["API Endpoint", "API 엔드포인트", "APIエンドポイント"],
+    ),
+    (
+        "Forgot password?",
+        "[data-qa=\"forgot-password\"]",
+        [
+            "Forgot password?",
+            "비밀번호를 잊어버렸습니까?",
+            "パスワードをお忘れですか？",
+        ],
+    ),
+    (
+        "Change",
+        "[data-action=\"show-forgot\"]",
+        ["Change", "비밀번호 재설정", "パスワードを変更する"],
+    ),
+    (
+        "Session mode",
+        "[data-mode-option=\"session\"]",
+        ["Session", "세션", "セッション"],
+    ),
+    (
+        "API mode",
+        "[data-mode-option=\"api\"]",
+        ["API", "API", "API"],
+    ),
+];
+
+/// Checks that a person following the manual finds each control it names.
+async fn manual_words(popup: &Popup<'_>, lang: &str) -> Result<()> {
+    let index = match lang {
+        "ko" => 1,
+        "ja" => 2,
+        _ => 0,
+    };
+    for (what, css, words) in MANUAL_WORDS {
+        let shown = popup.text(css).await?;
+        ensure!(
+            shown.contains(words[index]),
+            "{lang}: {what} reads {shown:?}, the manual says {:?}",
+            words[index]
+        );
+    }
+    Ok(())
+}
+
 async fn shot(popup: &Popup<'_>, lang: &str, panel: &str) -> Result<()> {
     popup
         .screenshot(&format!("{lang}-{panel}"))
@@ -32,6 +99,7 @@ async fn every_panel(browser: &Browser, companion: &Companion, lang: &str) -> Re
         "the page's language: {lang_attribute}"
     );
     popup.wait_text("#login-title", login_title(lang)).await?;
+    manual_words(&popup, lang).await?;
     shot(&popup, lang, "login").await?;
 
     popup.click("[data-action=\"show-signup\"]").await?;
@@ -147,4 +215,20 @@ async fn the_popup_in_korean() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_popup_in_japanese() -> Result<()> {
     in_language("ja").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_popup_in_english_uses_the_manuals_words() -> Result<()> {
+    let companion = Companion::start(&[])?;
+    let browser = Browser::start_in("en-US").await?;
+    let outcome = async {
+        let popup = browser.open_popup().await?;
+        popup.use_endpoint(&companion.url).await?;
+        popup.wait_text("#login-title", login_title("en")).await?;
+        manual_words(&popup, "en").await?;
+        shot(&popup, "en", "login").await
+    }
+    .await;
+    browser.close().await;
+    outcome
 }

@@ -19,3 +19,4 @@ mod languages;
 mod login;
 mod pages;
 mod sso;
+mod webserver;

@@ -147,3 +147,18 @@ async fn the_sidebar_toggles_under_a_csp_that_forbids_webassembly() -> Result<()
         exercise(&browser, Layout::CurrentStrictCsp, "strict-csp").await
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sidebar_toggles_once_where_the_pages_own_key_acts_at_once() -> Result<()> {
+    // The page's `[` changes the sidebar before the extension's listener
+    // runs, and does not say so (no preventDefault): one toggle, not two.
+    with_browser!(
+        browser,
+        exercise(
+            &browser,
+            Layout::CurrentSynchronousShortcut,
+            "sync-shortcut"
+        )
+        .await
+    )
+}
