@@ -6,6 +6,7 @@
 pub mod front;
 pub mod openid;
 pub mod smtp;
+pub mod tls;
 pub mod webserver;
 pub mod webui;
 

@@ -24,4 +24,5 @@ mod smtp;
 mod sso;
 mod support;
 mod throttle;
+mod tls;
 mod totp;

@@ -27,6 +27,8 @@ struct PythonClient {
     venv: PathBuf,
     home: tempfile::TempDir,
     endpoint: String,
+    /// A CA file the client trusts (OpenSSL's `SSL_CERT_FILE`), for HTTPS.
+    trusted_ca: Option<PathBuf>,
 }
 
 impl PythonClient {
@@ -41,13 +43,24 @@ impl PythonClient {
             venv,
             home: tempfile::tempdir().unwrap(),
             endpoint: endpoint.to_owned(),
+            trusted_ca: None,
         }
+    }
+
+    /// The same client, trusting only the CA in `ca_file`.
+    fn trusting(mut self, ca_file: &Path) -> Self {
+        self.trusted_ca = Some(ca_file.to_owned());
+        self
     }
 
     /// Runs `backend.ai <args>` detached from any terminal (so `getpass`
     /// reads standard input), in session mode.
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new("setsid")
+        let mut command = Command::new("setsid");
+        if let Some(ca_file) = &self.trusted_ca {
+            command.env("SSL_CERT_FILE", ca_file);
+        }
+        let mut child = command
             .arg(self.venv.join("bin/backend.ai"))
             .args(args)
             .env("HOME", self.home.path())
@@ -98,7 +111,11 @@ fn text(output: &Output) -> String {
 }
 
 fn login_check(url: &str, token: &str) -> Value {
-    http()
+    login_check_with(&http(), url, token)
+}
+
+fn login_check_with(agent: &ureq::Agent, url: &str, token: &str) -> Value {
+    agent
         .post(format!("{url}/server/login-check"))
         .header("Cookie", format!("AIOHTTP_SESSION={token}"))
         .send_empty()
@@ -138,6 +155,45 @@ fn the_real_client_logs_in_and_out() {
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("Logout done"), "{}", text(&output));
     assert_eq!(login_check(&server.url, &token)["authenticated"], false);
+}
+
+/// Over HTTPS the client checks the certificate: it refuses a server whose
+/// CA it was not given, and logs in and out once told to trust the team's CA.
+#[test]
+fn the_real_client_logs_in_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = crate::tls::TlsSetup::new(dir.path());
+    let data = dir.path().join("data");
+    let access_key = cli_add_user(&data, "user@example.com", "alice");
+    let server = ServerProcess::start_with(&data, &[], &tls.env());
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+
+    let untrusting = PythonClient::new(&server.url);
+    let output = untrusting.run(&["login"], &format!("alice\n{PASSWORD}\n"));
+    assert!(!text(&output).contains("Login succeeded"), "{}", text(&output));
+    assert!(
+        text(&output).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        text(&output)
+    );
+
+    let client = PythonClient::new(&server.url).trusting(&tls.ca_file);
+    let output = client.run(&["login"], &format!("alice\n{PASSWORD}\n"));
+    assert!(text(&output).contains("Login succeeded"), "{}", text(&output));
+    let token = client
+        .saved_session()
+        .expect("the client kept a session cookie");
+    let agent = tls.client();
+    let check = login_check_with(&agent, &server.url, &token);
+    assert_eq!(check["authenticated"], true, "{check}");
+    assert_eq!(check["data"]["access_key"], access_key.as_str());
+
+    let output = client.run(&["logout"], "");
+    assert!(text(&output).contains("Logout done"), "{}", text(&output));
+    assert_eq!(
+        login_check_with(&agent, &server.url, &token)["authenticated"],
+        false
+    );
 }
 
 #[test]
