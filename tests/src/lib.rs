@@ -354,6 +354,26 @@ pub fn extension_with_settings(settings: &Value) -> Result<tempfile::TempDir> {
     Ok(copy)
 }
 
+/// A copy of the built extension whose manifest already holds host access
+/// to `origins` (match patterns such as `https://baigate.team.test/*`): what
+/// the user grants in the browser's prompt at the first login to an address
+/// that is not this machine. The prompt is the browser's own window, which
+/// WebDriver cannot click; with the access granted before, the popup's
+/// request is answered at once, as after that click.
+pub fn extension_with_access(origins: &[&str]) -> Result<tempfile::TempDir> {
+    let copy = tempfile::tempdir()?;
+    copy_dir(&extension_dir()?, copy.path())?;
+    let manifest_path = copy.path().join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path)?)?;
+    let hosts = manifest
+        .get_mut("host_permissions")
+        .and_then(Value::as_array_mut)
+        .context("the manifest lists host_permissions")?;
+    hosts.extend(origins.iter().map(|origin| Value::from(*origin)));
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)?;
+    Ok(copy)
+}
+
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -422,6 +442,12 @@ impl Browser {
 
     /// A browser in `lang` with the unpacked extension in `extension`.
     pub async fn start_with(lang: &str, extension: &Path) -> Result<Self> {
+        Self::start_with_flags(lang, extension, &[]).await
+    }
+
+    /// Like [`Browser::start_with`], with more Chromium command-line flags
+    /// (a host-resolver rule, a certificate to trust).
+    pub async fn start_with_flags(lang: &str, extension: &Path, flags: &[String]) -> Result<Self> {
         let extension = extension.canonicalize()?;
         let extension_id = extension_id(&extension)?;
         let profile = tempfile::tempdir()?;
@@ -441,7 +467,7 @@ impl Browser {
         let webdriver = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         let client = loop {
-            match Self::connect(&webdriver, &extension, profile.path(), lang).await {
+            match Self::connect(&webdriver, &extension, profile.path(), lang, flags).await {
                 Ok(client) => break client,
                 Err(error) if started.elapsed() < Duration::from_secs(20) => {
                     if let Ok(Some(status)) = driver.try_wait() {
@@ -470,23 +496,37 @@ impl Browser {
         extension: &Path,
         profile: &Path,
         lang: &str,
+        flags: &[String],
     ) -> Result<Client> {
         let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let extension = extension.display();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=420,820",
+        ]
+        .iter()
+        .map(|flag| (*flag).to_owned())
+        .collect();
+        args.extend([
+            format!("--lang={lang}"),
+            format!("--user-data-dir={}", profile.display()),
+            format!("--disable-extensions-except={extension}"),
+            format!("--load-extension={extension}"),
+        ]);
+        args.extend(flags.iter().cloned());
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".into(),
             json!({
                 "binary": binary,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=420,820",
-                    format!("--lang={lang}"),
-                    format!("--user-data-dir={}", profile.display()),
-                    format!("--disable-extensions-except={extension}"),
-                    format!("--load-extension={extension}"),
-                ],
+                "args": args,
                 "prefs": {"intl.accept_languages": lang},
             }),
         );

@@ -19,4 +19,5 @@ mod languages;
 mod login;
 mod pages;
 mod sso;
+mod tls;
 mod webserver;
