@@ -76,23 +76,33 @@ impl TlsSetup {
     /// The certificate the server at `authority` presents now, after a
     /// handshake that checked it against this CA.
     fn presented(&self, authority: &str) -> Vec<u8> {
+        self.handshake(authority, &[]).0
+    }
+
+    /// A handshake offering the `alpn` protocols: the certificate presented
+    /// and the protocol the server chose.
+    fn handshake(&self, authority: &str, alpn: &[&[u8]]) -> (Vec<u8>, Option<Vec<u8>>) {
         let mut roots = rustls::RootCertStore::empty();
         roots
             .add(CertificateDer::from_pem_slice(self.ca.pem.as_bytes()).unwrap())
             .unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
         let name = ServerName::try_from("127.0.0.1").unwrap();
         let mut connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
         let mut socket = TcpStream::connect(authority).unwrap();
         while connection.is_handshaking() {
             connection.complete_io(&mut socket).unwrap();
         }
-        connection.peer_certificates().unwrap()[0].to_vec()
+        (
+            connection.peer_certificates().unwrap()[0].to_vec(),
+            connection.alpn_protocol().map(<[u8]>::to_vec),
+        )
     }
 }
 
@@ -125,6 +135,13 @@ fn https_with_an_organisation_ca() {
     let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
+
+    // HTTP/2 for clients that offer it (browsers do), HTTP/1.1 otherwise.
+    let offered: [&[u8]; 2] = [b"h2", b"http/1.1"];
+    let (_, chosen) = tls.handshake(server.authority(), &offered);
+    assert_eq!(chosen.as_deref(), Some(&b"h2"[..]));
+    let (_, chosen) = tls.handshake(server.authority(), &offered[1..]);
+    assert_eq!(chosen.as_deref(), Some(&b"http/1.1"[..]));
 
     // A client that does not trust the CA is refused by its own check...
     let stranger: ureq::Agent = ureq::Agent::config_builder().build().into();
