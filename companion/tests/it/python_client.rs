@@ -170,7 +170,11 @@ fn the_real_client_logs_in_over_https() {
 
     let untrusting = PythonClient::new(&server.url);
     let output = untrusting.run(&["login"], &format!("alice\n{PASSWORD}\n"));
-    assert!(!text(&output).contains("Login succeeded"), "{}", text(&output));
+    assert!(
+        !text(&output).contains("Login succeeded"),
+        "{}",
+        text(&output)
+    );
     assert!(
         text(&output).contains("CERTIFICATE_VERIFY_FAILED"),
         "{}",
@@ -179,7 +183,11 @@ fn the_real_client_logs_in_over_https() {
 
     let client = PythonClient::new(&server.url).trusting(&tls.ca_file);
     let output = client.run(&["login"], &format!("alice\n{PASSWORD}\n"));
-    assert!(text(&output).contains("Login succeeded"), "{}", text(&output));
+    assert!(
+        text(&output).contains("Login succeeded"),
+        "{}",
+        text(&output)
+    );
     let token = client
         .saved_session()
         .expect("the client kept a session cookie");

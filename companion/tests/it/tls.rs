@@ -228,7 +228,10 @@ fn serve_fails(data: &Path, env: &[(&str, &str)]) -> String {
     // The log may come first; the reason is the last line, on its own.
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.trim().lines().last().unwrap_or_default().to_owned();
-    assert!(last.starts_with("baigate: ") && last.contains("server.tls"), "{stderr}");
+    assert!(
+        last.starts_with("baigate: ") && last.contains("server.tls"),
+        "{stderr}"
+    );
     last
 }
 
