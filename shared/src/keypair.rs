@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct KeypairInfo {
+    /// `AKIA` and 16 letters or digits.
+    #[cfg_attr(feature = "openapi", oai(validator(max_length = 20)))]
     pub access_key: String,
 }
 
@@ -18,8 +20,14 @@ pub struct KeypairInfo {
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct RotateKeypairRequest {
+    /// The current password (no password is longer: 72 bytes of UTF-8 at
+    /// most).
+    #[cfg_attr(feature = "openapi", oai(validator(max_length = 72)))]
     pub password: String,
+    /// A one-time code or a recovery code, spaces and hyphens allowed;
+    /// absent or `null` without 2FA.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", oai(nullable, validator(max_length = 64)))]
     pub otp: Option<String>,
 }
 
@@ -33,7 +41,10 @@ impl fmt::Debug for RotateKeypairRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct RotatedKeypair {
+    #[cfg_attr(feature = "openapi", oai(validator(max_length = 20)))]
     pub access_key: String,
+    /// Shown this once.
+    #[cfg_attr(feature = "openapi", oai(validator(max_length = 40)))]
     pub secret_key: String,
 }
 

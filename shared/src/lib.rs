@@ -6,7 +6,15 @@
 //! No I/O lives here, so every rule runs the same on both sides and is tested
 //! natively.
 
+#[cfg(feature = "parsers")]
+pub mod authorization;
+#[cfg(feature = "parsers")]
+pub mod body;
 pub mod cloud;
+#[cfg(feature = "parsers")]
+pub mod encoded;
+#[cfg(feature = "parsers")]
+pub mod forwarded;
 #[cfg(feature = "unicode")]
 pub mod identity;
 pub mod keypair;

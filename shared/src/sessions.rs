@@ -14,7 +14,11 @@ pub struct SessionSummary {
     pub last_seen_at: String,
     /// When it ends unless extended.
     pub expires_at: String,
+    /// The client's address at login; `null` when unknown.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub ip: Option<String>,
+    /// `null` when the client sent none.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub user_agent: Option<String>,
     /// Whether this is the session making the request.
     pub current: bool,

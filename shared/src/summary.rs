@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Summary {
     pub account: AccountSummary,
-    /// The companion host's live usage; absent when it cannot be read.
+    /// The companion host's live usage; `null` when it cannot be read.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub host: Option<HostUsage>,
     /// The companion's version.
     pub version: String,
@@ -21,7 +22,8 @@ pub struct AccountSummary {
     pub status: String,
     pub access_key: String,
     pub totp_enabled: bool,
-    /// The latest login before now (RFC 3339), if any.
+    /// The latest login before now (RFC 3339); `null` before the second.
+    #[cfg_attr(feature = "openapi", oai(nullable))]
     pub last_login_at: Option<String>,
     pub live_sessions: u32,
 }

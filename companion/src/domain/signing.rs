@@ -8,8 +8,9 @@
 //! signature      = hex(HMAC(signing key, string to sign))
 //! ```
 //!
-//! The recipe itself is `baigate_shared::signing` (the popup signs with it);
-//! this module checks. The body hash is of the empty string for API versions
+//! The recipe itself is `baigate_shared::signing` (the popup signs with it),
+//! the header and date parsers `baigate_shared::authorization` (fuzzed
+//! there); this module checks. The body hash is of the empty string for API versions
 //! from v4.20181215 on, of the body before. Only SHA-256 is
 //! accepted; the date must be within a window of the server's time; a
 //! signature is accepted once (a replay inside the window is refused); an
@@ -19,11 +20,13 @@
 use baigate_shared::signing::{self, Signable};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use time::format_description::well_known::{Rfc2822, Rfc3339};
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::{Domain, DomainError};
 use crate::model::{User, UserStatus};
+
+pub use baigate_shared::authorization::{
+    Credential, SignatureError, day_of, parse_authorization, parse_date,
+};
 
 /// What a signed request says about itself.
 #[derive(Debug, Clone)]
@@ -40,96 +43,6 @@ pub struct SignedRequest<'a> {
     /// The header name (`x-backendai-version` or `x-sorna-version`) and value.
     pub version: Option<(&'a str, &'a str)>,
     pub body: &'a [u8],
-}
-
-/// Why a signature was not accepted. `Mismatch` covers an unknown access
-/// key, a wrong signature, a replay and an account that may not use its keys.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("Malformed authorization header")]
-    Malformed,
-    #[error("Only HMAC-SHA256 signatures are accepted")]
-    UnsupportedMethod,
-    #[error("Missing X-BackendAI-Version header")]
-    MissingVersion,
-    #[error("Date/time sync error")]
-    Date,
-    #[error("Signature mismatch")]
-    Mismatch,
-}
-
-/// The parts of an `Authorization: BackendAI …` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    pub access_key: String,
-    pub signature: String,
-}
-
-/// Parses the header; `Ok(None)` when it is not a Backend.AI signature at all
-/// (so other schemes can be tried).
-pub fn parse_authorization(header: &str) -> Result<Option<Credential>, SignatureError> {
-    let Some((scheme, rest)) = header.trim().split_once(' ') else {
-        return Ok(None);
-    };
-    if !scheme.eq_ignore_ascii_case("BackendAI") && !scheme.eq_ignore_ascii_case("Sorna") {
-        return Ok(None);
-    }
-    let mut method = None;
-    let mut credential = None;
-    for item in rest.split(',') {
-        let (key, value) = item
-            .trim()
-            .split_once('=')
-            .ok_or(SignatureError::Malformed)?;
-        match key.trim() {
-            "signMethod" => method = Some(value.trim()),
-            "credential" => credential = Some(value.trim()),
-            _ => {}
-        }
-    }
-    let method = method.ok_or(SignatureError::Malformed)?;
-    if !method.eq_ignore_ascii_case("HMAC-SHA256") {
-        return Err(SignatureError::UnsupportedMethod);
-    }
-    let (access_key, signature) = credential
-        .and_then(|c| c.split_once(':'))
-        .ok_or(SignatureError::Malformed)?;
-    if access_key.is_empty() || signature.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    Ok(Some(Credential {
-        access_key: access_key.to_owned(),
-        signature: signature.to_ascii_lowercase(),
-    }))
-}
-
-/// Parses the date header: RFC 3339 / ISO 8601 (a date without a zone is
-/// UTC) or an HTTP date.
-pub fn parse_date(raw: &str) -> Option<OffsetDateTime> {
-    let raw = raw.trim();
-    if let Ok(date) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return Some(date);
-    }
-    if let Ok(date) = OffsetDateTime::parse(raw, &Rfc2822) {
-        return Some(date);
-    }
-    let naive = time::macros::format_description!(
-        version = 2,
-        "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-    );
-    PrimitiveDateTime::parse(raw, naive)
-        .ok()
-        .map(PrimitiveDateTime::assume_utc)
-}
-
-/// `YYYYMMDD` of a date, in the zone it was written in.
-fn day_of(date: OffsetDateTime) -> String {
-    format!(
-        "{:04}{:02}{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
 }
 
 /// The hex signature of a request under a secret key.
@@ -275,61 +188,5 @@ mod tests {
             sign(&three, SECRET).unwrap(),
             "36887c7f4af105052bfd961d130162c29b838e1fa42595fcdf14e45389479c6b"
         );
-    }
-
-    #[test]
-    fn authorization_headers() {
-        let ok = parse_authorization(
-            "BackendAI signMethod=HMAC-SHA256, credential=AKIAIOSFODNN7EXAMPLE:ABCDEF",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!(ok.access_key, "AKIAIOSFODNN7EXAMPLE");
-        assert_eq!(ok.signature, "abcdef");
-        assert_eq!(parse_authorization("Bearer xyz").unwrap(), None);
-        let cases = [
-            (
-                "BackendAI signMethod=HMAC-MD5, credential=AK:sig",
-                SignatureError::UnsupportedMethod,
-            ),
-            (
-                "BackendAI signMethod=HMAC-SHA1, credential=AK:sig",
-                SignatureError::UnsupportedMethod,
-            ),
-            ("BackendAI credential=AK:sig", SignatureError::Malformed),
-            (
-                "BackendAI signMethod=HMAC-SHA256",
-                SignatureError::Malformed,
-            ),
-            (
-                "BackendAI signMethod=HMAC-SHA256, credential=AKsig",
-                SignatureError::Malformed,
-            ),
-            (
-                "BackendAI signMethod=HMAC-SHA256, credential=:sig",
-                SignatureError::Malformed,
-            ),
-            ("BackendAI garbage", SignatureError::Malformed),
-        ];
-        for (header, error) in cases {
-            assert_eq!(parse_authorization(header), Err(error), "{header}");
-        }
-    }
-
-    #[test]
-    fn dates() {
-        for raw in [
-            "2024-01-02T03:04:05.678901+00:00",
-            "2024-01-02T03:04:05.678Z",
-            "2024-01-02T03:04:05",
-            "Tue, 02 Jan 2024 03:04:05 GMT",
-        ] {
-            let date = parse_date(raw).unwrap();
-            assert_eq!(date.unix_timestamp(), 1_704_164_645, "{raw}");
-        }
-        // The day is taken in the header's own zone.
-        let seoul = parse_date("2024-01-02T08:00:00+09:00").unwrap();
-        assert_eq!(seoul.day(), 2);
-        assert!(parse_date("yesterday").is_none());
     }
 }

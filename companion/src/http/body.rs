@@ -1,15 +1,21 @@
 //! Reading request bodies: size-limited, optionally AES-encoded, and parsed
 //! so that every mistake is a 400 naming the field. Handlers take them as
-//! extractors: [`JsonBody`], [`LimitedBody`], [`FormBody`].
+//! extractors: [`JsonBody`], [`LimitedBody`], [`FormBody`], and the
+//! `/companion` operations [`JsonObject`].
 
+use baigate_shared::body::BodyError;
+use baigate_shared::encoded::{candidate_endpoints, decrypt_json};
 use baigate_shared::webserver::ENCODED_HEADER;
 use poem::http::header::{CONTENT_LENGTH, HOST};
 use poem::{Body, FromRequest, Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, Type};
 use serde::de::DeserializeOwned;
 
+use super::app_state;
 use super::limits::{BODY_LIMIT, is_over_limit};
 use super::problem::ApiError;
-use super::{app_state, encoded};
 
 /// A JSON object body (AES-encoded or not, `{}` when empty) read into `T`;
 /// a mistake is a 400 naming the field.
@@ -24,6 +30,52 @@ impl<'a, T: DeserializeOwned> FromRequest<'a> for JsonBody<T> {
         ))
     }
 }
+
+/// [`JsonBody`] for the `/companion` operations: the document declares the
+/// schema of `T` and poem-openapi refuses a body that is not sent as JSON
+/// (415); the body is read as every other route reads one (within the limit,
+/// AES-encoded or not, with serde's strict types and a 400 naming the field),
+/// then held to the schema's own limits (`maxLength` and the like).
+/// poem-openapi's `Json` would take `false` or `5` for a string.
+#[derive(Debug)]
+pub struct JsonObject<T>(pub T);
+
+impl<T: Type> Payload for JsonObject<T> {
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    fn check_content_type(content_type: &str) -> bool {
+        <poem_openapi::payload::Json<T> as Payload>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: DeserializeOwned + ParseFromJSON> ParsePayload for JsonObject<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(req: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let state = app_state(req)?;
+        let bytes = read_limited(req, body.take()?).await?;
+        let plain = decrypt_if_encoded(req, bytes, &state.public_origin)?;
+        let value: T = parse_object(&plain)?;
+        // The types are right (serde said so); what is left are the limits.
+        let json = if plain.iter().all(u8::is_ascii_whitespace) {
+            Some(serde_json::Value::Object(serde_json::Map::new()))
+        } else {
+            serde_json::from_slice(&plain).ok()
+        };
+        T::parse_from_json(json).map_err(|e| ApiError::invalid_params(e.into_message()))?;
+        Ok(Self(value))
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonObject<T>, T: DeserializeOwned + ParseFromJSON);
 
 /// The raw body, within [`BODY_LIMIT`].
 #[derive(Debug)]
@@ -70,25 +122,6 @@ pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError
     }
 }
 
-/// The endpoints a browser may have derived an encoded body's key from:
-/// `http://<Host>` and `https://<Host>` as this request reached us, then the
-/// configured public URL.
-fn candidate_endpoints(req: &Request, public_origin: &str) -> Vec<String> {
-    let mut endpoints = Vec::with_capacity(3);
-    if let Some(host) = req.headers().get(HOST).and_then(|v| v.to_str().ok()) {
-        let preferred = if public_origin.starts_with("https://") {
-            ["https", "http"]
-        } else {
-            ["http", "https"]
-        };
-        for scheme in preferred {
-            endpoints.push(format!("{scheme}://{host}"));
-        }
-    }
-    endpoints.push(public_origin.to_owned());
-    endpoints
-}
-
 /// Reads a JSON object body into `T`. Encoded bodies are decrypted first. An
 /// empty body reads as `{}` (so missing fields are reported by name).
 pub async fn read_json<T: DeserializeOwned>(
@@ -103,50 +136,41 @@ pub async fn read_json<T: DeserializeOwned>(
 /// [`read_json`] for a body already read.
 pub fn decode_json<T: DeserializeOwned>(
     req: &Request,
-    mut bytes: Vec<u8>,
+    bytes: Vec<u8>,
     public_origin: &str,
 ) -> Result<T, ApiError> {
+    parse_object(&decrypt_if_encoded(req, bytes, public_origin)?)
+}
+
+/// The plain body: decrypted when the request says it is encoded.
+fn decrypt_if_encoded(
+    req: &Request,
+    bytes: Vec<u8>,
+    public_origin: &str,
+) -> Result<Vec<u8>, ApiError> {
     let encoded = req
         .headers()
         .get(ENCODED_HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if encoded {
-        bytes = candidate_endpoints(req, public_origin)
-            .iter()
-            .find_map(|endpoint| {
-                encoded::decrypt(endpoint, &bytes)
-                    .ok()
-                    .filter(|plain| serde_json::from_slice::<serde_json::Value>(plain).is_ok())
-            })
-            .ok_or_else(|| {
-                ApiError::invalid_params(
-                    "The encoded request body could not be decrypted: the client's API endpoint \
-                     must be this server's address.",
-                )
-            })?;
+    if !encoded {
+        return Ok(bytes);
     }
-    parse_object(&bytes)
+    let host = req.headers().get(HOST).and_then(|v| v.to_str().ok());
+    decrypt_json(&candidate_endpoints(host, public_origin), &bytes).ok_or_else(|| {
+        ApiError::invalid_params(
+            "The encoded request body could not be decrypted: the client's API endpoint must be \
+             this server's address.",
+        )
+    })
 }
 
-/// Parses JSON bytes as an object into `T`, naming the field at fault.
+/// Parses JSON bytes as an object into `T`, naming the field at fault (the
+/// parser is `baigate_shared::body`, fuzzed there).
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        serde_json::Value::Object(serde_json::Map::new())
-    } else {
-        serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::invalid_params(format!("The request body is not valid JSON: {e}"))
-        })?
-    };
-    if !value.is_object() {
-        return Err(ApiError::invalid_params(
-            "The request body must be a JSON object.",
-        ));
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let reason = e.into_inner().to_string();
-        ApiError::field(&field, format!("The {field} field is invalid: {reason}."))
+    baigate_shared::body::parse_object(bytes).map_err(|error| match &error {
+        BodyError::Field { field, .. } => ApiError::field(field, error.to_string()),
+        BodyError::NotJson(_) | BodyError::NotObject => ApiError::invalid_params(error.to_string()),
     })
 }
 

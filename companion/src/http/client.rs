@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnet::IpNet;
+use baigate_shared::forwarded::join_lines;
 use poem::http::header::USER_AGENT;
 use poem::{Endpoint, FromRequest, Middleware, Request, RequestBody, Result};
 
@@ -24,37 +24,9 @@ pub struct ClientIp(pub IpAddr);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireTarget(pub String);
 
-/// Which peers may tell us the client's address.
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(pub Vec<IpNet>);
-
-impl TrustedProxies {
-    pub fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&ip))
-    }
-
-    /// The client behind `peer`: the peer itself unless it is a trusted proxy;
-    /// then, in `X-Forwarded-For`, the nearest address that is not a trusted
-    /// proxy (addresses further left could be made up by the client).
-    pub fn client_of(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-        if !self.trusts(peer) {
-            return peer;
-        }
-        let Some(header) = forwarded_for else {
-            return peer;
-        };
-        let hops: Vec<IpAddr> = header
-            .split(',')
-            .filter_map(|hop| hop.trim().parse().ok())
-            .collect();
-        hops.iter()
-            .rev()
-            .find(|ip| !self.trusts(**ip))
-            .or_else(|| hops.first())
-            .copied()
-            .unwrap_or(peer)
-    }
-}
+/// Which peers may tell us the client's address; the rule is
+/// `baigate_shared::forwarded` (fuzzed there).
+pub use baigate_shared::forwarded::TrustedProxies;
 
 /// Middleware that stores [`ClientIp`] and [`WireTarget`] in every request.
 #[derive(Debug, Clone)]
@@ -100,7 +72,7 @@ impl<E: Endpoint> Endpoint for ClientAddressEndpoint<E> {
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .collect();
-            let forwarded = (!lines.is_empty()).then(|| lines.join(","));
+            let forwarded = join_lines(&lines);
             let client = self.proxies.client_of(peer, forwarded.as_deref());
             req.extensions_mut().insert(ClientIp(client));
         }
@@ -160,49 +132,4 @@ pub fn lang(req: &Request) -> Lang {
             .and_then(|v| v.to_str().ok())
             .map_or(Lang::En, Lang::from_accept_language)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().unwrap()
-    }
-
-    #[test]
-    fn forwarded_for_only_from_trusted_proxies() {
-        let none = TrustedProxies::default();
-        assert_eq!(
-            none.client_of(ip("10.0.0.1"), Some("1.2.3.4")),
-            ip("10.0.0.1")
-        );
-
-        let proxies = TrustedProxies(vec![
-            "10.0.0.0/8".parse().unwrap(),
-            "127.0.0.1/32".parse().unwrap(),
-        ]);
-        let cases = [
-            ("127.0.0.1", Some("203.0.113.7"), "203.0.113.7"),
-            // The client can prepend anything; the nearest untrusted hop counts.
-            (
-                "127.0.0.1",
-                Some("6.6.6.6, 203.0.113.7, 10.1.2.3"),
-                "203.0.113.7",
-            ),
-            ("127.0.0.1", None, "127.0.0.1"),
-            ("127.0.0.1", Some("garbage"), "127.0.0.1"),
-            ("127.0.0.1", Some("10.1.1.1, 10.2.2.2"), "10.1.1.1"),
-            // Two header lines, joined: the proxy's own (last) hop counts.
-            ("127.0.0.1", Some("6.6.6.6,203.0.113.9"), "203.0.113.9"),
-            ("192.0.2.1", Some("203.0.113.7"), "192.0.2.1"),
-        ];
-        for (peer, header, expected) in cases {
-            assert_eq!(
-                proxies.client_of(ip(peer), header),
-                ip(expected),
-                "{peer} {header:?}"
-            );
-        }
-    }
 }

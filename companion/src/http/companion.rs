@@ -17,7 +17,8 @@ use poem_openapi::{ApiResponse, OpenApi, OpenApiService};
 
 use super::AppState;
 use super::auth::{CallerAuth, SessionAuth};
-use super::problem::ApiError;
+use super::body::JsonObject;
+use super::problem::{ApiError, BodyRefusal, ProblemJson};
 use super::webserver::session_summary;
 use crate::i18n::Lang;
 use crate::model::ClientInfo;
@@ -35,7 +36,7 @@ enum EndSession {
     Ended,
     /// The account has no live session with this id.
     #[oai(status = 404)]
-    NotFound,
+    NotFound(ProblemJson),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -49,7 +50,7 @@ enum Rotation {
 impl CompanionApi {
     /// The caller's account (role, 2FA, previous login, live sessions) and
     /// the companion host's live CPU, memory and disk use.
-    #[oai(path = "/summary", method = "get")]
+    #[oai(path = "/summary", method = "get", operation_id = "getSummary")]
     async fn summary(&self, caller: CallerAuth) -> Result<Json<Summary>, ApiError> {
         let account = self.state.domain.account_summary(caller.0.user()).await?;
         Ok(Json(Summary {
@@ -60,24 +61,30 @@ impl CompanionApi {
     }
 
     /// The caller's access key (never the secret key).
-    #[oai(path = "/keypair", method = "get")]
-    async fn keypair(&self, caller: CallerAuth) -> Json<KeypairInfo> {
-        Json(KeypairInfo {
+    #[oai(path = "/keypair", method = "get", operation_id = "getKeypair")]
+    async fn keypair(&self, caller: CallerAuth) -> Result<Json<KeypairInfo>, ApiError> {
+        // Infallible once the caller is known; the Result declares the
+        // refusals of the extractor (401, 429, 503).
+        Ok(Json(KeypairInfo {
             access_key: caller.0.user().access_key.clone(),
-        })
+        }))
     }
 
     /// A new keypair replaces the old one at once. Needs the password again
     /// (and a one-time code when 2FA is on); the secret key is in this answer
     /// only.
-    #[oai(path = "/keypair/rotate", method = "post")]
+    #[oai(
+        path = "/keypair/rotate",
+        method = "post",
+        operation_id = "rotateKeypair"
+    )]
     async fn rotate_keypair(
         &self,
         session: SessionAuth,
-        body: Json<RotateKeypairRequest>,
+        body: JsonObject<RotateKeypairRequest>,
         client: ClientInfo,
         lang: Lang,
-    ) -> Result<Rotation, ApiError> {
+    ) -> Result<Rotation, BodyRefusal> {
         let (user, secret_key) = self
             .state
             .domain
@@ -97,7 +104,11 @@ impl CompanionApi {
 
     /// The password policy this server enforces, with a description of each
     /// rule, so a client can show the same checklist live. No session needed.
-    #[oai(path = "/password-policy", method = "get")]
+    #[oai(
+        path = "/password-policy",
+        method = "get",
+        operation_id = "getPasswordPolicy"
+    )]
     async fn password_policy(&self) -> Json<PasswordPolicyDocument> {
         Json(PasswordPolicyDocument::new(
             self.state.domain.password_policy(),
@@ -106,7 +117,7 @@ impl CompanionApi {
 
     /// The caller's account's live sessions, oldest first; `current` marks
     /// the caller's own.
-    #[oai(path = "/sessions", method = "get")]
+    #[oai(path = "/sessions", method = "get", operation_id = "listSessions")]
     async fn sessions(&self, session: SessionAuth) -> Result<Json<Vec<SessionSummary>>, ApiError> {
         let live = session.0;
         let sessions = self.state.domain.list_sessions(&live.user).await?;
@@ -120,10 +131,12 @@ impl CompanionApi {
 
     /// Ends one of the caller's account's sessions (it may be the caller's
     /// own).
-    #[oai(path = "/sessions/:id", method = "delete")]
+    #[oai(path = "/sessions/:id", method = "delete", operation_id = "endSession")]
     async fn end_session(
         &self,
         session: SessionAuth,
+        /// The session's `id` from the list (never its token).
+        #[oai(validator(max_length = 64))]
         id: Path<String>,
         client: ClientInfo,
     ) -> Result<EndSession, ApiError> {
@@ -135,9 +148,42 @@ impl CompanionApi {
         Ok(if ended {
             EndSession::Ended
         } else {
-            EndSession::NotFound
+            EndSession::NotFound(ProblemJson(ApiError::not_found(
+                "The account has no live session with this id.",
+            )))
         })
     }
+}
+
+/// The OpenAPI document, with what poem-openapi cannot say itself: every
+/// request body type here refuses unknown members (`deny_unknown_fields`),
+/// so the schemas of request bodies get `additionalProperties: false`.
+pub fn document(api: &OpenApiService<CompanionApi, ()>) -> String {
+    let text = api.spec();
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return text;
+    };
+    let bodies: Vec<String> = spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(serde_json::Value::as_object)
+        .flat_map(|operations| operations.values())
+        .filter_map(|operation| operation["requestBody"]["content"].as_object())
+        .flat_map(|content| content.values())
+        .filter_map(|media| media["schema"]["$ref"].as_str())
+        .filter_map(|reference| reference.strip_prefix("#/components/schemas/"))
+        .map(str::to_owned)
+        .collect();
+    for name in bodies {
+        if let Some(schema) = spec["components"]["schemas"][name.as_str()].as_object_mut() {
+            schema.insert(
+                "additionalProperties".to_owned(),
+                serde_json::Value::Bool(false),
+            );
+        }
+    }
+    serde_json::to_string_pretty(&spec).unwrap_or(text)
 }
 
 /// The service, to be nested at `/companion`.

@@ -6,11 +6,11 @@ mod client;
 mod cloud;
 pub mod companion;
 mod cors;
-mod encoded;
 mod func;
 mod headers;
 mod keypair;
 mod limits;
+mod methods;
 mod pages;
 pub mod problem;
 mod session_token;
@@ -26,7 +26,7 @@ use poem::http::StatusCode;
 use poem::http::header::CONTENT_TYPE;
 use poem::middleware::CatchPanic;
 use poem::web::Data;
-use poem::{Endpoint, EndpointExt, Request, Response, Route, get, handler, post};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Response, Route, handler};
 use serde::Serialize;
 use url::Url;
 
@@ -36,6 +36,7 @@ use crate::domain::Domain;
 use client::ClientAddress;
 pub use client::TrustedProxies;
 pub use cors::CorsPolicy;
+use methods::{AllowFromSpec, get, post};
 use problem::{ApiError, render_error};
 use throttle::Throttle;
 
@@ -145,7 +146,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         },
         &state.public_origin,
     );
-    let spec = api.spec_endpoint();
+    let document = companion::document(&api);
+    let spec = get(poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(document.clone())
+    }));
+    let allow = AllowFromSpec::new(<companion::CompanionApi as poem_openapi::OpenApi>::meta());
     let hsts = state.secure_cookies;
     let cors = cors::Cors(Arc::new(state.cors.clone()));
     let client_address = ClientAddress(state.trusted_proxies.clone());
@@ -233,7 +240,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/static/checklist.js", get(pages::checklist_script))
         // The companion's own API.
         .at("/companion/openapi.json", spec)
-        .nest("/companion", api)
+        .nest("/companion", api.into_endpoint().with(allow))
         .data(state)
         .with(limits::BodyLimit)
         .catch_all_error(render_error)

@@ -10,7 +10,7 @@ use baigate_shared::webserver::wording;
 use poem::http::StatusCode;
 use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 
 use crate::domain::DomainError;
@@ -179,6 +179,25 @@ impl ApiError {
                 ProblemType::NotFound,
                 "Single sign-on with this provider is not configured on this server.",
             ),
+        )
+    }
+
+    /// 405: the path takes other methods (the router adds `Allow`).
+    pub fn method_not_allowed() -> Self {
+        Self::problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Problem::new(
+                ProblemType::MethodNotAllowed,
+                "This path does not accept this method.",
+            ),
+        )
+    }
+
+    /// 404: the account has nothing with this id.
+    pub fn not_found(title: &str) -> Self {
+        Self::problem(
+            StatusCode::NOT_FOUND,
+            Problem::new(ProblemType::NotFound, title),
         )
     }
 
@@ -599,39 +618,74 @@ struct ProblemDocument {
     #[oai(rename = "type")]
     problem_type: String,
     title: String,
+    /// More words about it; `null` when there are none.
+    #[oai(nullable)]
     details: Option<String>,
     /// The request field the problem is about.
+    #[oai(nullable)]
     field: Option<String>,
     /// Seconds until a lock or limit ends (also in `Retry-After`).
+    #[oai(nullable)]
     retry_after: Option<u64>,
+}
+
+/// A refusal an operation declares as one of its own responses: a problem
+/// document whose status the response enum sets.
+#[derive(Debug)]
+pub struct ProblemJson(pub ApiError);
+
+impl poem_openapi::payload::Payload for ProblemJson {
+    const CONTENT_TYPE: &'static str = PROBLEM_JSON;
+
+    fn schema_ref() -> MetaSchemaRef {
+        ProblemDocument::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        ProblemDocument::register(registry);
+    }
+}
+
+impl IntoResponse for ProblemJson {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+/// One refusal as an OpenAPI response.
+fn documented(status: u16, description: &'static str) -> MetaResponse {
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: PROBLEM_JSON,
+            schema: ProblemDocument::schema_ref(),
+        }],
+        headers: Vec::new(),
+    }
 }
 
 /// The refusals every `/companion` operation may answer with, documented once.
 impl poem_openapi::ApiResponse for ApiError {
     fn meta() -> MetaResponses {
-        let answer = |status: u16, description: &'static str| MetaResponse {
-            description,
-            status: Some(status),
-            status_range: None,
-            content: vec![MetaMediaType {
-                content_type: PROBLEM_JSON,
-                schema: ProblemDocument::schema_ref(),
-            }],
-            headers: Vec::new(),
-        };
         MetaResponses {
             responses: vec![
-                answer(400, "A field is missing or malformed; `field` names it."),
-                answer(
+                documented(400, "A field is missing or malformed; `field` names it."),
+                documented(
                     401,
                     "No live session or valid signature, or a wrong password or code.",
                 ),
-                answer(413, "The request body is over the limit."),
-                answer(
+                documented(413, "The request body is over the limit."),
+                documented(
                     429,
                     "A lock after failed attempts, or the per-address limit; see `Retry-After`.",
                 ),
-                answer(500, "The server failed; its log has the details."),
+                documented(500, "The server failed; its log has the details."),
+                documented(
+                    503,
+                    "The storage is failing or busy; nothing was done. See `Retry-After`.",
+                ),
             ],
         }
     }
@@ -641,11 +695,60 @@ impl poem_openapi::ApiResponse for ApiError {
     }
 }
 
+/// The refusals of an operation that takes a JSON body: [`ApiError`]'s, and
+/// 415 for a body that does not say it is JSON (poem-openapi refuses it
+/// before the handler runs; the answer is rendered by [`render_error`]).
+#[derive(Debug)]
+pub struct BodyRefusal(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for BodyRefusal {
+    fn from(error: E) -> Self {
+        Self(error.into())
+    }
+}
+
+impl poem::error::ResponseError for BodyRefusal {
+    fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+
+    fn as_response(&self) -> Response {
+        poem::error::ResponseError::as_response(&self.0)
+    }
+}
+
+impl std::fmt::Display for BodyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BodyRefusal {}
+
+impl poem_openapi::ApiResponse for BodyRefusal {
+    fn meta() -> MetaResponses {
+        let mut meta = ApiError::meta();
+        meta.responses.push(documented(
+            415,
+            "The body is not sent as `application/json`.",
+        ));
+        meta.responses.sort_by_key(|response| response.status);
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        ApiError::register(registry);
+    }
+}
+
 /// Renders any error that reached the top (unknown route, wrong method, a
 /// body that could not be read) as a problem document.
 pub async fn render_error(error: poem::Error) -> Response {
     if let Some(api) = error.downcast_ref::<ApiError>() {
         return poem::error::ResponseError::as_response(api);
+    }
+    if let Some(refusal) = error.downcast_ref::<BodyRefusal>() {
+        return poem::error::ResponseError::as_response(&refusal.0);
     }
     // A body cut off by the limit, however it was being read.
     if error
@@ -659,10 +762,7 @@ pub async fn render_error(error: poem::Error) -> Response {
         StatusCode::NOT_FOUND => {
             Problem::new(ProblemType::NotFound, "There is nothing at this path.")
         }
-        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
-            ProblemType::MethodNotAllowed,
-            "This path does not accept this method.",
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => return ApiError::method_not_allowed().into_response(),
         StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
             ProblemType::PayloadTooLarge,
             "The request body is larger than this path accepts.",

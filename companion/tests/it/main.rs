@@ -9,6 +9,7 @@ mod cli;
 mod cors;
 mod durability;
 mod endpoints;
+mod found_by_fuzzing;
 mod hardening;
 mod keypair;
 mod lockout;
