@@ -459,6 +459,12 @@ impl Config {
         }
         if let Some(url) = &self.server.public_url {
             check_public_url(url)?;
+            if self.server.tls.is_some() && url.scheme() != "https" {
+                return Err(ConfigError::new(
+                    "server.public_url",
+                    "must be https:// when server.tls is set (clients reach the server over HTTPS)",
+                ));
+            }
         }
         for origin in &self.server.allowed_origins {
             check_origin_pattern(origin).map_err(|message| {

@@ -242,6 +242,12 @@ fn a_broken_pair_stops_the_start_with_one_line() {
     let data = dir.path().join("data");
     let env = tls.env();
 
+    // An http:// public URL would keep cookies from being Secure.
+    let mut plain_url = env.to_vec();
+    plain_url.push(("BAIGATE_SERVER__PUBLIC_URL", "http://baigate.example.com"));
+    let line = serve_fails(&data, &plain_url);
+    assert!(line.contains("server.public_url"), "{line}");
+
     // The key of another certificate.
     let other = tls.ca.issue(&["127.0.0.1"]).unwrap();
     std::fs::write(&tls.key_file, &other.key_pem).unwrap();
