@@ -119,6 +119,46 @@ pub struct Running {
 /// How often the TLS certificate's files are checked for a renewal.
 const CERTIFICATE_RECHECK: Duration = Duration::from_secs(5);
 
+/// Adds the configured identity providers: the OpenID provider discovered,
+/// the SAML provider's metadata read (with its signing certificate).
+pub async fn with_identity_providers(
+    mut domain: Domain,
+    config: &Config,
+    public_url: &url::Url,
+) -> Result<Domain, StartError> {
+    let origin = public_url.origin().ascii_serialization();
+    if let Some(openid) = &config.sso.openid {
+        let callback = format!("{origin}/func/openid/redirect");
+        let provider = OpenIdProvider::discover(openid, &callback)
+            .await
+            .map_err(|e| StartError::Sso(format!("sso.openid.issuer: {e}")))?;
+        tracing::info!(issuer = %provider.issuer(), "OpenID provider discovered");
+        domain = domain.with_openid(provider);
+    }
+    if let Some(saml) = &config.sso.saml {
+        #[cfg(feature = "saml")]
+        {
+            let provider = crate::sso::saml::SamlProvider::load(saml, &origin)
+                .await
+                .map_err(|e| StartError::Sso(format!("sso.saml.idp_metadata: {e}")))?;
+            tracing::info!(
+                identity_provider = %provider.idp_entity_id(),
+                entity_id = %provider.entity_id(),
+                "SAML identity provider read"
+            );
+            domain = domain.with_saml(provider);
+        }
+        #[cfg(not(feature = "saml"))]
+        {
+            let _ = saml;
+            return Err(StartError::Sso(
+                "sso.saml: this build has no SAML support (build with the `saml` feature)".into(),
+            ));
+        }
+    }
+    Ok(domain)
+}
+
 /// Binds the listening socket and opens everything.
 pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, StartError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -129,18 +169,8 @@ pub async fn bind(config: &Config, clock: Arc<dyn Clock>) -> Result<Running, Sta
         })?;
     let local_addr = listener.local_addr().map_err(StartError::Serve)?;
     let public_url = config.public_url(local_addr)?;
-    let mut domain = open_domain(config, clock.clone(), &public_url).await?;
-    if let Some(openid) = &config.sso.openid {
-        let callback = format!(
-            "{}/func/openid/redirect",
-            public_url.origin().ascii_serialization()
-        );
-        let provider = OpenIdProvider::discover(openid, &callback)
-            .await
-            .map_err(|e| StartError::Sso(format!("sso.openid.issuer: {e}")))?;
-        tracing::info!(issuer = %provider.issuer(), "OpenID provider discovered");
-        domain = domain.with_openid(provider);
-    }
+    let domain = open_domain(config, clock.clone(), &public_url).await?;
+    let domain = with_identity_providers(domain, config, &public_url).await?;
     let tls = match &config.server.tls {
         Some(files) => Some(tls_acceptor(
             &TlsFiles {

@@ -60,6 +60,29 @@ pub struct SsoConfig {
     pub allowed_redirects: Vec<String>,
     /// OpenID Connect; unset means no "Login with <realm>".
     pub openid: Option<OpenIdConfig>,
+    /// SAML 2.0; unset means no "Login with SAML".
+    pub saml: Option<SamlConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlConfig {
+    /// The identity provider's metadata: a file, or an `https://` URL
+    /// (`http://` only on this machine) read at start. It must hold the
+    /// provider's signing certificate.
+    pub idp_metadata: String,
+    /// This service provider's entity id (`<public_url>/func/saml/metadata`
+    /// when unset), the audience assertions must name.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// The attribute that carries the email address (its `Name` or
+    /// `FriendlyName`, e.g. `mail`); unset: the NameID, when it is one.
+    #[serde(default)]
+    pub email_attribute: Option<String>,
+    /// Open an account on a first SAML login whose email matches none;
+    /// otherwise such a login is refused.
+    #[serde(default)]
+    pub create_accounts: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -573,6 +596,9 @@ impl Config {
         if let Some(openid) = &self.sso.openid {
             check_openid(openid)?;
         }
+        if let Some(saml) = &self.sso.saml {
+            check_saml(saml)?;
+        }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::new(
                 "mail.from",
@@ -695,6 +721,50 @@ fn check_openid(openid: &OpenIdConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::new(
             "sso.openid.realm_name",
             "must be 1 to 64 characters without quotes or backslashes",
+        ));
+    }
+    Ok(())
+}
+
+fn check_saml(saml: &SamlConfig) -> Result<(), ConfigError> {
+    let metadata = saml.idp_metadata.trim();
+    if metadata.is_empty() {
+        return Err(ConfigError::new(
+            "sso.saml.idp_metadata",
+            "must name the identity provider's metadata: a file or an https:// URL",
+        ));
+    }
+    if metadata.starts_with("http://") || metadata.starts_with("https://") {
+        let url = Url::parse(metadata)
+            .map_err(|e| ConfigError::new("sso.saml.idp_metadata", format!("{metadata:?}: {e}")))?;
+        if url.scheme() == "http" && !is_loopback_host(&url) {
+            return Err(ConfigError::new(
+                "sso.saml.idp_metadata",
+                "must be https:// unless the provider runs on this machine",
+            ));
+        }
+    } else if !Path::new(metadata).is_file() {
+        return Err(ConfigError::new(
+            "sso.saml.idp_metadata",
+            format!("{metadata} does not exist"),
+        ));
+    }
+    if let Some(entity_id) = &saml.entity_id
+        && (entity_id.trim().is_empty() || entity_id.len() > 1024)
+    {
+        return Err(ConfigError::new(
+            "sso.saml.entity_id",
+            "must be 1 to 1024 characters (a URL or URN)",
+        ));
+    }
+    if saml
+        .email_attribute
+        .as_deref()
+        .is_some_and(|name| name.trim().is_empty())
+    {
+        return Err(ConfigError::new(
+            "sso.saml.email_attribute",
+            "must not be empty",
         ));
     }
     Ok(())

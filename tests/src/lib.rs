@@ -3,8 +3,10 @@
 //! chromedriver) with the unpacked extension from `dist/extension`, and the
 //! popup driven the way a person uses it.
 
+pub mod cookies;
 pub mod front;
 pub mod openid;
+pub mod saml;
 pub mod smtp;
 pub mod tls;
 pub mod webserver;

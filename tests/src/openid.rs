@@ -13,11 +13,12 @@
 // message rather than threading errors through every test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use url::Url;
+
+use crate::cookies::{CookieJar, step_agent};
 
 /// The client the provider knows the companion as.
 pub const CLIENT_ID: &str = "baigate";
@@ -133,42 +134,10 @@ impl Drop for OpenIdProvider {
 /// time, and only while they stay at the provider.
 #[derive(Debug, Default)]
 pub struct SignIn {
-    cookies: HashMap<String, String>,
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
+    cookies: CookieJar,
 }
 
 impl SignIn {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep_cookies<B>(&mut self, response: &ureq::http::Response<B>) {
-        for header in response.headers().get_all("set-cookie") {
-            let Some((pair, _)) = header.to_str().unwrap_or_default().split_once(';') else {
-                continue;
-            };
-            if let Some((name, value)) = pair.split_once('=') {
-                if value.is_empty() {
-                    self.cookies.remove(name.trim());
-                } else {
-                    self.cookies
-                        .insert(name.trim().to_owned(), value.to_owned());
-                }
-            }
-        }
-    }
-
     fn location<B>(response: &ureq::http::Response<B>, base: &Url) -> Option<Url> {
         let location = response.headers().get("location")?.to_str().ok()?;
         base.join(location).ok()
@@ -181,12 +150,12 @@ impl SignIn {
             if url.origin() != issuer.origin() {
                 return (Some(url), String::new());
             }
-            let mut response = agent()
+            let mut response = step_agent()
                 .get(url.as_str())
-                .header("cookie", self.cookie_header())
+                .header("cookie", self.cookies.header())
                 .call()
                 .expect("the provider answers");
-            self.keep_cookies(&response);
+            self.cookies.keep(&response);
             match Self::location(&response, &url) {
                 Some(next) => url = next,
                 None => {
@@ -225,13 +194,13 @@ impl SignIn {
             Some(password) => format!("username={name}&password={password}"),
             None => String::new(),
         };
-        let response = agent()
+        let response = step_agent()
             .post(target.as_str())
-            .header("cookie", self.cookie_header())
+            .header("cookie", self.cookies.header())
             .header("content-type", "application/x-www-form-urlencoded")
             .send(body.as_bytes())
             .expect("the provider takes the form");
-        self.keep_cookies(&response);
+        self.cookies.keep(&response);
         let next = Self::location(&response, &target)
             .unwrap_or_else(|| panic!("the sign-in as {name} was refused"));
         match self.walk(next, &issuer) {

@@ -22,6 +22,8 @@ pub mod lockout;
 pub mod otp;
 pub mod passwords;
 pub mod recovery;
+#[cfg(feature = "saml")]
+pub mod saml;
 pub mod sessions;
 pub mod signing;
 pub mod signup;

@@ -54,12 +54,17 @@ pub struct SsoPolicy {
     pub openid: Option<Arc<OpenIdProvider>>,
     /// The "Login with <realm>" label.
     pub realm_name: Option<String>,
-    pub create_accounts: bool,
+    /// Whether a first OpenID sign-on may open an account.
+    pub openid_create_accounts: bool,
+    #[cfg(feature = "saml")]
+    pub saml: Option<Arc<crate::sso::saml::SamlProvider>>,
+    /// Whether a first SAML sign-on may open an account.
+    pub saml_create_accounts: bool,
 }
 
 impl SsoPolicy {
-    /// The rules from the configuration; the provider comes later, once
-    /// discovered (`with_openid`).
+    /// The rules from the configuration; the providers come later, once
+    /// discovered (`with_openid`, `with_saml`).
     pub fn from_config(config: &Config, public_origin: &str) -> Self {
         let extension_id = EXTENSION_ORIGIN.trim_start_matches("chrome-extension://");
         let mut allowed = vec![
@@ -79,7 +84,10 @@ impl SsoPolicy {
             allowed_redirects: allowed,
             openid: None,
             realm_name: openid.and_then(|o| o.realm_name.clone()),
-            create_accounts: openid.is_some_and(|o| o.create_accounts),
+            openid_create_accounts: openid.is_some_and(|o| o.create_accounts),
+            #[cfg(feature = "saml")]
+            saml: None,
+            saml_create_accounts: config.sso.saml.as_ref().is_some_and(|s| s.create_accounts),
         }
     }
 }
@@ -87,7 +95,18 @@ impl SsoPolicy {
 /// The providers a client may be offered, for `/config.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SsoVendor {
+    Saml,
     OpenId,
+}
+
+impl SsoVendor {
+    /// Its name in `singleSignOnVendors`, in routes and in audit details.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Saml => "saml",
+            Self::OpenId => "openid",
+        }
+    }
 }
 
 /// Why a login could not start.
@@ -125,16 +144,31 @@ pub enum SsoFailure {
 }
 
 impl SsoFailure {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::AccessDenied => "openid-access-denied",
-            Self::InvalidSession => "invalid-openid-session",
-            Self::NotAuthenticated => "openid-not-authenticated",
-            Self::ProviderUnavailable => "openid-provider-unavailable",
-            Self::EmailNotVerified => "openid-email-not-verified",
-            Self::NoAccount => "openid-account-not-found",
+    /// The `bai_error` code for a sign-on with `vendor`.
+    pub fn code(self, vendor: SsoVendor) -> &'static str {
+        match (vendor, self) {
+            (SsoVendor::OpenId, Self::AccessDenied) => "openid-access-denied",
+            (SsoVendor::OpenId, Self::InvalidSession) => "invalid-openid-session",
+            (SsoVendor::OpenId, Self::NotAuthenticated) => "openid-not-authenticated",
+            (SsoVendor::OpenId, Self::ProviderUnavailable) => "openid-provider-unavailable",
+            (SsoVendor::OpenId, Self::EmailNotVerified) => "openid-email-not-verified",
+            (SsoVendor::OpenId, Self::NoAccount) => "openid-account-not-found",
+            (SsoVendor::Saml, Self::AccessDenied) => "saml-access-denied",
+            (SsoVendor::Saml, Self::InvalidSession) => "invalid-saml-session",
+            (SsoVendor::Saml, Self::NotAuthenticated) => "saml-not-authenticated",
+            (SsoVendor::Saml, Self::ProviderUnavailable) => "saml-provider-unavailable",
+            (SsoVendor::Saml, Self::EmailNotVerified) => "saml-email-not-verified",
+            (SsoVendor::Saml, Self::NoAccount) => "saml-account-not-found",
         }
     }
+}
+
+/// What a one-time token is for, from the login that earned it.
+#[derive(Debug, Clone)]
+pub(super) struct TokenGrant {
+    pub vendor: SsoVendor,
+    pub force: bool,
+    pub client_challenge: Option<String>,
 }
 
 /// What a provider's answer carries (the query of the callback).
@@ -182,7 +216,7 @@ fn s256(verifier: &str) -> String {
 
 /// `url` with `name=value` as its only such parameter (and without any
 /// earlier token or error a crafted `redirect_to` might carry).
-fn with_parameter(url: &Url, name: &str, value: &str) -> String {
+pub(super) fn with_parameter(url: &Url, name: &str, value: &str) -> String {
     let mut url = url.clone();
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -214,7 +248,15 @@ impl Domain {
 
     /// The providers this server offers.
     pub fn sso_vendors(&self) -> Vec<SsoVendor> {
-        self.sso.openid.iter().map(|_| SsoVendor::OpenId).collect()
+        let mut vendors = Vec::new();
+        #[cfg(feature = "saml")]
+        if self.sso.saml.is_some() {
+            vendors.push(SsoVendor::Saml);
+        }
+        if self.sso.openid.is_some() {
+            vendors.push(SsoVendor::OpenId);
+        }
+        vendors
     }
 
     pub fn sso_realm_name(&self) -> Option<&str> {
@@ -222,7 +264,7 @@ impl Domain {
     }
 
     /// `redirect_to` as a URL, if a token may be sent there.
-    fn allowed_redirect(&self, redirect_to: &str) -> Option<Url> {
+    pub(super) fn allowed_redirect(&self, redirect_to: &str) -> Option<Url> {
         let url = Url::parse(redirect_to).ok()?;
         if !matches!(url.scheme(), "http" | "https" | "chrome-extension")
             || !url.username().is_empty()
@@ -302,20 +344,20 @@ impl Domain {
             .await?;
         let landing = match outcome {
             Ok((user, identity)) => {
+                let grant = TokenGrant {
+                    vendor: SsoVendor::OpenId,
+                    force: flow.force,
+                    client_challenge: flow.client_challenge.clone(),
+                };
                 let token = self
-                    .issue_sso_token(&user, &identity, &flow, client)
+                    .issue_sso_token(&user, &identity.issuer, &identity.subject, grant, client)
                     .await?;
                 with_parameter(&redirect, "sToken", &token)
             }
             Err((failure, reason)) => {
-                self.store
-                    .record(
-                        AuditEvent::new(AuditKind::SsoRefused, self.now(), None, client)
-                            .with_detail(format!("openid: {reason} ({})", failure.code())),
-                    )
-                    .await?;
-                tracing::info!(reason, code = failure.code(), "single sign-on refused");
-                with_parameter(&redirect, "bai_error", failure.code())
+                let code = failure.code(SsoVendor::OpenId);
+                self.sso_refused(code, &reason, client).await?;
+                with_parameter(&redirect, "bai_error", code)
             }
         };
         Ok(SsoLanding::Redirect(landing))
@@ -377,7 +419,7 @@ impl Domain {
             }
         };
         Ok(self
-            .account_for(&identity)
+            .account_for(&identity, self.sso.openid_create_accounts)
             .await?
             .map(|user| (user, identity.clone()))
             .map_err(|failure| {
@@ -391,10 +433,29 @@ impl Domain {
             }))
     }
 
-    /// The account a verified identity is (see the module's rules).
-    async fn account_for(
+    /// Audits and logs a sign-on that gave no token.
+    pub(super) async fn sso_refused(
+        &self,
+        code: &str,
+        reason: &str,
+        client: ClientInfo,
+    ) -> Result<(), DomainError> {
+        self.store
+            .record(
+                AuditEvent::new(AuditKind::SsoRefused, self.now(), None, client)
+                    .with_detail(format!("{reason} ({code})")),
+            )
+            .await?;
+        tracing::info!(reason, code, "single sign-on refused");
+        Ok(())
+    }
+
+    /// The account a verified identity is (see the module's rules); a new
+    /// one only when `create_accounts`.
+    pub(super) async fn account_for(
         &self,
         identity: &Identity,
+        create_accounts: bool,
     ) -> Result<Result<User, SsoFailure>, DomainError> {
         if let Some(user) = self
             .store
@@ -411,7 +472,7 @@ impl Domain {
         }
         let user = match self.find_account(email).await? {
             Some(user) => user,
-            None if !self.sso.create_accounts => return Ok(Err(SsoFailure::NoAccount)),
+            None if !create_accounts => return Ok(Err(SsoFailure::NoAccount)),
             None => match self.open_sso_account(email).await? {
                 Some(user) => user,
                 None => return Ok(Err(SsoFailure::NoAccount)),
@@ -454,29 +515,29 @@ impl Domain {
         }
     }
 
-    async fn issue_sso_token(
+    /// A one-time token for `user`, who signed on as (`issuer`, `subject`).
+    pub(super) async fn issue_sso_token(
         &self,
         user: &User,
-        identity: &Identity,
-        flow: &SsoFlow,
+        issuer: &str,
+        subject: &str,
+        grant: TokenGrant,
         client: ClientInfo,
     ) -> Result<String, DomainError> {
         let (token, hash) = new_url_token()?;
         let now = self.now();
+        let provider = grant.vendor.name();
         let event = AuditEvent::new(AuditKind::SsoVerified, now, Some(user.id), client)
-            .with_detail(format!(
-                "{}: {} {}",
-                flow.provider, identity.issuer, identity.subject
-            ));
+            .with_detail(format!("{provider}: {issuer} {subject}"));
         self.store
             .issue_sso_token(
                 SsoToken {
                     token_hash: hash,
                     user_id: user.id,
-                    provider: flow.provider.clone(),
-                    subject: identity.subject.clone(),
-                    force: flow.force,
-                    client_challenge: flow.client_challenge.clone(),
+                    provider: provider.to_owned(),
+                    subject: subject.to_owned(),
+                    force: grant.force,
+                    client_challenge: grant.client_challenge,
                     attempts: 0,
                     expires_at: now + TOKEN_LIFETIME,
                 },
@@ -484,7 +545,7 @@ impl Domain {
                 event,
             )
             .await?;
-        tracing::info!(user = %user.uuid, provider = %flow.provider, "single sign-on verified; token issued");
+        tracing::info!(user = %user.uuid, provider, "single sign-on verified; token issued");
         Ok(token)
     }
 

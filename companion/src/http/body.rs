@@ -14,7 +14,7 @@ use poem_openapi::types::{ParseFromJSON, Type};
 use serde::de::DeserializeOwned;
 
 use super::app_state;
-use super::limits::{BODY_LIMIT, is_over_limit};
+use super::limits::{is_over_limit, limit_for};
 use super::problem::ApiError;
 
 /// A JSON object body (AES-encoded or not, `{}` when empty) read into `T`;
@@ -77,7 +77,7 @@ impl<T: DeserializeOwned + ParseFromJSON> ParsePayload for JsonObject<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonObject<T>, T: DeserializeOwned + ParseFromJSON);
 
-/// The raw body, within [`BODY_LIMIT`].
+/// The raw body, within the route's limit (`limits`).
 #[derive(Debug)]
 pub struct LimitedBody(pub Vec<u8>);
 
@@ -102,20 +102,21 @@ impl<'a, T: DeserializeOwned + Default> FromRequest<'a> for FormBody<T> {
     }
 }
 
-/// Reads the raw body, refusing more than [`BODY_LIMIT`] bytes whether or
-/// not a `Content-Length` announced them.
+/// Reads the raw body, refusing more than the route's limit whether or not
+/// a `Content-Length` announced it.
 pub async fn read_limited(req: &Request, body: Body) -> Result<Vec<u8>, ApiError> {
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
-        return Err(ApiError::too_large(BODY_LIMIT));
+    let limit = limit_for(req.uri().path());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::too_large(limit));
     }
-    match body.into_bytes_limit(BODY_LIMIT).await {
+    match body.into_bytes_limit(limit).await {
         Ok(bytes) => Ok(bytes.to_vec()),
-        Err(e) if is_over_limit(&e) => Err(ApiError::too_large(BODY_LIMIT)),
+        Err(e) if is_over_limit(&e) => Err(ApiError::too_large(limit)),
         Err(e) => Err(ApiError::invalid_params(format!(
             "The request body could not be read: {e}"
         ))),

@@ -14,6 +14,12 @@
 //! change needs the mailed token, a signup its invitation, a sign-on sends
 //! its token only to an allowed address), so a `null` origin may post to
 //! them, and only to them.
+//!
+//! And the SAML assertion consumer service, which an identity provider's
+//! page posts to from its own origin, whatever that is: it acts on no
+//! session or cookie (the Response must carry the provider's signature and
+//! name a login this server started, and the browser that started it is
+//! checked on the next, same-site step), and it is granted no CORS headers.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,19 +39,22 @@ const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE";
 const EXPOSED_HEADERS: &str = "X-BackendAI-SessionID, Retry-After, Content-Disposition";
 const PREFLIGHT_MAX_AGE: &str = "600";
 /// The routes of the companion's own HTML forms (see the module comment).
-const PAGE_FORMS: [&str; 5] = [
+const PAGE_FORMS: [&str; 6] = [
     "/signup",
     "/resend-verification",
     "/forgot-password",
     "/change-password",
     "/func/openid/login",
+    "/func/saml/login",
 ];
+/// Routes any origin may post a form to (see the module comment).
+const CROSS_SITE_FORMS: [&str; 1] = ["/func/saml/acs"];
 
 /// A form of one of the companion's pages, posted under `no-referrer`.
 fn page_form_post(req: &Request, origin: &HeaderValue) -> bool {
-    origin.as_bytes() == b"null"
-        && req.method() == Method::POST
-        && PAGE_FORMS.contains(&req.uri().path())
+    req.method() == Method::POST
+        && (CROSS_SITE_FORMS.contains(&req.uri().path())
+            || (origin.as_bytes() == b"null" && PAGE_FORMS.contains(&req.uri().path())))
 }
 
 /// Which origins may call from a browser: each named exactly.

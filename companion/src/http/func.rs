@@ -11,7 +11,6 @@ use poem::{Response, handler};
 
 use super::{AppState, json_response};
 use crate::config::SignupMode;
-use crate::domain::sso::SsoVendor;
 use crate::domain::{Domain, SignupPolicy};
 
 /// The API version announced. v8.20240915 corresponds to manager 24.09, the
@@ -80,9 +79,7 @@ fn sso_lines(domain: &Domain) -> String {
     let vendors: Vec<&str> = domain
         .sso_vendors()
         .iter()
-        .map(|vendor| match vendor {
-            SsoVendor::OpenId => "openid",
-        })
+        .map(|vendor| vendor.name())
         .collect();
     if vendors.is_empty() {
         return String::new();

@@ -15,13 +15,24 @@ use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use super::problem::ApiError;
 
-/// The most any request body may hold.
+/// The most any request body may hold...
 pub const BODY_LIMIT: usize = 16 * 1024;
+/// ...but a SAML Response, which carries signatures and certificates.
+pub const SAML_BODY_LIMIT: usize = 96 * 1024;
+
+/// The cap for a request to `path`.
+pub fn limit_for(path: &str) -> usize {
+    if path == "/func/saml/acs" {
+        SAML_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
 
 /// The error a cut-off body reads as (inside an I/O error).
 #[derive(Debug, thiserror::Error)]
-#[error("the request body is larger than {} KiB", BODY_LIMIT / 1024)]
-pub struct BodyOverLimit;
+#[error("the request body is larger than {} KiB", .0 / 1024)]
+pub struct BodyOverLimit(pub usize);
 
 /// Whether a body read failed because it went over the limit.
 pub fn is_over_limit(error: &ReadBodyError) -> bool {
@@ -87,16 +98,20 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
-            return Ok(ApiError::too_large(BODY_LIMIT).into_response());
+        let limit = limit_for(req.uri().path());
+        if announced.is_some_and(|length| length > limit as u64) {
+            return Ok(ApiError::too_large(limit).into_response());
         }
         if may_have_body(&req) {
             let mut read = 0usize;
             let limited = req.take_body().into_bytes_stream().map(move |chunk| {
                 let chunk = chunk?;
                 read = read.saturating_add(chunk.len());
-                if read > BODY_LIMIT {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, BodyOverLimit));
+                if read > limit {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        BodyOverLimit(limit),
+                    ));
                 }
                 Ok(chunk)
             });

@@ -156,7 +156,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
     let hsts = state.secure_cookies;
     let cors = cors::Cors(Arc::new(state.cors.clone()));
     let client_address = ClientAddress(state.trusted_proxies.clone());
-    Route::new()
+    let routes = Route::new()
         // Version negotiation and the WebUI's configuration.
         .at("/", get(func::version))
         .at("/func", get(func::version))
@@ -186,6 +186,16 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
             get(sso::openid_login_link).post(sso::openid_login_form),
         )
         .at("/func/openid/redirect", get(sso::openid_redirect))
+        .at(
+            "/func/saml/login",
+            get(sso::saml_login_link).post(sso::saml_login_form),
+        );
+    #[cfg(feature = "saml")]
+    let routes = routes
+        .at("/func/saml/acs", post(sso::saml_acs))
+        .at("/func/saml/complete", get(sso::saml_complete))
+        .at("/func/saml/metadata", get(sso::saml_metadata));
+    routes
         // API keypair mode, under the webserver's and the manager's paths.
         .at("/func/auth", get(keypair::echo).post(keypair::echo))
         .at("/func/auth/role", get(keypair::role))

@@ -59,6 +59,18 @@ impl ProviderHttp {
         })
     }
 
+    /// GETs `url` and reads its body, which must come with 200.
+    pub async fn get(&self, url: &str) -> Result<Vec<u8>, HttpError> {
+        let request = hyper::Request::get(url)
+            .body(Vec::new())
+            .map_err(|e| HttpError::Setup(e.to_string()))?;
+        let response = self.send(request).await?;
+        if response.status() != hyper::StatusCode::OK {
+            return Err(HttpError::Body(format!("answered {}", response.status())));
+        }
+        Ok(response.into_body())
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let (parts, body) = request.into_parts();
         let request = hyper::Request::from_parts(parts, Full::new(bytes::Bytes::from(body)));

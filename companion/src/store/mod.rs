@@ -19,6 +19,7 @@ pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
 mod rows;
+pub mod saml;
 mod session_cache;
 pub mod sessions;
 pub mod signatures;
@@ -93,6 +94,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0005_sso.sql")),
         M::up(include_str!("../../migrations/0006_signature_replays.sql")),
         M::up(include_str!("../../migrations/0007_health_probe.sql")),
+        M::up(include_str!("../../migrations/0009_saml.sql")),
     ])
 }
 

@@ -19,6 +19,8 @@ mod pages;
 mod password;
 mod python_client;
 mod recovery;
+#[cfg(feature = "saml")]
+mod saml;
 mod sessions;
 mod signup;
 mod smtp;

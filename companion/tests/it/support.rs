@@ -7,14 +7,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use baigate_companion::app::open_domain;
+use baigate_companion::app::{open_domain, with_identity_providers};
 use baigate_companion::clock::ManualClock;
 use baigate_companion::config::Config;
 use baigate_companion::domain::Domain;
 use baigate_companion::domain::accounts::{CreatedAccount, NewAccount};
 use baigate_companion::http::{AppState, app};
 use baigate_companion::model::{ClientInfo, Role};
-use baigate_companion::sso::openid::OpenIdProvider;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{HeaderMap, StatusCode};
 use poem::test::{TestClient, TestResponse};
@@ -63,19 +62,12 @@ impl TestApp {
         let public_url = config
             .public_url("127.0.0.1:8090".parse().expect("address"))
             .expect("public url");
-        let mut domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
+        let domain = open_domain(&config, Arc::new(clock.clone()), &public_url)
             .await
             .expect("open the data directory");
-        if let Some(openid) = &config.sso.openid {
-            let callback = format!(
-                "{}/func/openid/redirect",
-                public_url.origin().ascii_serialization()
-            );
-            let provider = OpenIdProvider::discover(openid, &callback)
-                .await
-                .expect("discover the test OpenID provider");
-            domain = domain.with_openid(provider);
-        }
+        let domain = with_identity_providers(domain, &config, &public_url)
+            .await
+            .expect("set up the test identity providers");
         let state = Arc::new(AppState::new(
             domain.clone(),
             &public_url,

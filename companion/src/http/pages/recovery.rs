@@ -77,8 +77,8 @@ fn reset_minutes() -> String {
 
 /// A single sign-on whose answer names no login waiting here: nowhere safe
 /// to send the browser, so it is told to start again.
-pub fn sso_flow_unknown(lang: Lang) -> Response {
-    let layout = Layout::new(lang, |t| t.sso_title, "/func/openid/redirect");
+pub fn sso_flow_unknown(lang: Lang, path: &str) -> Response {
+    let layout = Layout::new(lang, |t| t.sso_title, path);
     let minutes = (crate::domain::sso::FLOW_LIFETIME / 60).to_string();
     let message = fill(layout.t.sso_unknown_flow, &[("minutes", &minutes)]);
     notice(
