@@ -122,6 +122,21 @@ ensure_wasm_bindgen() {
 # Debian's Chromium and its ChromeDriver (same source package, same version),
 # with its translations (chromium-l10n) and Korean and Japanese fonts, so the
 # popup can be tested, and its screenshots read, in those languages.
+# What the companion's SAML support builds and links against: libxmlsec1
+# (with OpenSSL) and libxml2, found by pkg-config, with bindings generated
+# through libclang.
+ensure_build_libraries() {
+    apt_install pkg-config libssl-dev libxml2-dev libxmlsec1-dev libclang-dev
+}
+
+# A real SAML identity provider for the tests: Debian's SimpleSAMLphp, run by
+# php -S (php-xml is needed but not among the package's dependencies), with
+# openssl for its key and xmlsec1 to sign the altered Responses of the attack
+# tests.
+ensure_saml_provider() {
+    apt_install simplesamlphp php-cli php-xml php-mbstring xmlsec1 openssl
+}
+
 ensure_chromium() {
     apt_install chromium chromium-driver chromium-l10n fonts-nanum fonts-ipafont-gothic
 }

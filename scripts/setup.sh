@@ -8,14 +8,17 @@ for purpose in "$@"; do
     case "$purpose" in
         run)
             ensure_rust
+            ensure_build_libraries
             ensure_wasm_target
             ensure_wasm_bindgen
             ;;
         test)
             ensure_rust
+            ensure_build_libraries
             ensure_wasm_target
             ensure_wasm_bindgen
             ensure_chromium
+            ensure_saml_provider
             command -v setsid >/dev/null || apt_install util-linux
             ensure_py_client
             ensure_smtp_server
@@ -25,6 +28,7 @@ for purpose in "$@"; do
             ;;
         bench)
             ensure_rust
+            ensure_build_libraries
             ensure_wasm_target
             ensure_wasm_bindgen
             ensure_chromium

@@ -14,6 +14,9 @@ cargo fmt --all -- --check
 say "clippy (native)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+say "clippy (the companion without its saml feature, for builds without libxmlsec1)"
+cargo clippy --locked -p baigate-companion --no-default-features --lib -- -D warnings
+
 say "cargo deny: licences, bans and sources (deny.toml)"
 "$CARGO_DENY" check licenses bans sources
 
@@ -28,6 +31,13 @@ say "tests: unit, integration, interoperability, end to end"
 # (target/debug/baigate) and the extension just built in dist/extension.
 BACKENDAI_CLIENT_VENV="$PY_CLIENT_VENV" AIOSMTPD_VENV="$SMTP_VENV" OIDC_PROVIDER_DIR="$OIDC_PROVIDER_DIR" \
     cargo test --locked --workspace
+
+say "API fuzzing: schemathesis against the companion's OpenAPI and the Backend.AI routes"
+# The binary the tests above built, so that no other build replaces it.
+API_FUZZ_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/baigate" "$ROOT/scripts/api-fuzz.sh"
+
+say "parser fuzzing: cargo fuzz, a short run of each target"
+"$ROOT/scripts/fuzz.sh"
 
 say "extension component tests (wasm32, headless Chromium)"
 CHROMEDRIVER=/usr/bin/chromedriver \

@@ -245,6 +245,7 @@ pub async fn saml_login_link(
 }
 
 /// The identity provider's answer (HTTP-POST binding).
+#[cfg(feature = "saml")]
 #[derive(Debug, Default, Deserialize)]
 pub struct AcsForm {
     #[serde(rename = "SAMLResponse")]
@@ -254,6 +255,7 @@ pub struct AcsForm {
 }
 
 /// The RelayState of the step after the ACS.
+#[cfg(feature = "saml")]
 #[derive(Debug, Default, Deserialize)]
 pub struct CompleteQuery {
     #[serde(rename = "RelayState")]
