@@ -5,6 +5,7 @@
 
 pub mod front;
 pub mod openid;
+pub mod postgres;
 pub mod smtp;
 pub mod tls;
 pub mod webserver;
