@@ -13,7 +13,7 @@
 # API_FUZZ_SEED (default 1, so a failure reproduces), and each run stops
 # after API_FUZZ_TIMEOUT seconds (default 300). A longer run:
 #   API_FUZZ_EXAMPLES=500 API_FUZZ_SEED=$RANDOM ./scripts/api-fuzz.sh
-# BAIGATE_BIN names a built `baigate` to test instead of building one.
+# API_FUZZ_BIN names a built `baigate` to test instead of building one.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EXAMPLES="${API_FUZZ_EXAMPLES:-25}"
@@ -25,12 +25,12 @@ ensure_schemathesis
 ST="$SCHEMATHESIS_VENV/bin/schemathesis"
 PY="$SCHEMATHESIS_VENV/bin/python"
 
-if [ -z "${BAIGATE_BIN:-}" ]; then
+if [ -z "${API_FUZZ_BIN:-}" ]; then
     say "building baigate"
     (cd "$ROOT" && cargo build --locked -q -p baigate-companion --bin baigate)
-    BAIGATE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/baigate"
+    API_FUZZ_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/baigate"
 fi
-[ -x "$BAIGATE_BIN" ] || fail "no baigate binary at $BAIGATE_BIN"
+[ -x "$API_FUZZ_BIN" ] || fail "no baigate binary at $API_FUZZ_BIN"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -48,7 +48,7 @@ BASE="http://127.0.0.1:$PORT"
 
 # Cheap bcrypt, no throttle or lockout in the way, sessions to spare, open
 # signup; no configuration from the caller's environment.
-unset BAIGATE_CONFIG
+for name in $(compgen -e | grep '^BAIGATE_' || true); do unset "$name"; done
 export BAIGATE_PASSWORD__BCRYPT_COST=4 \
     BAIGATE_THROTTLE__PER_IP_PER_MINUTE=0 \
     BAIGATE_LOCKOUT__MAX_FAILURES=1000000 \
@@ -58,11 +58,11 @@ export BAIGATE_PASSWORD__BCRYPT_COST=4 \
 
 for account in fuzz web; do
     printf '%s\n' "$PASSWORD" |
-        "$BAIGATE_BIN" user add --data-dir "$WORK/data" --email "$account@example.com" --password-stdin >/dev/null
+        "$API_FUZZ_BIN" user add --data-dir "$WORK/data" --email "$account@example.com" --password-stdin >/dev/null
 done
 
 say "starting the companion on $BASE"
-"$BAIGATE_BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+"$API_FUZZ_BIN" serve --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
 # Waits for the server, logs in (own and spare sessions of one account, one
@@ -115,7 +115,7 @@ common=(--max-examples "$EXAMPLES" --seed "$SEED" --workers 1 --request-timeout 
 status=0
 
 say "schemathesis: /companion/openapi.json, every check, stateful phase included"
-BAIGATE_FUZZ_OWN_SESSION="$OWN_ID" BAIGATE_FUZZ_SPARE_SESSION="$SPARE_ID" BAIGATE_FUZZ_PASSWORD="$PASSWORD" \
+API_FUZZ_OWN_SESSION="$OWN_ID" API_FUZZ_SPARE_SESSION="$SPARE_ID" API_FUZZ_PASSWORD="$PASSWORD" \
     timeout "$RUN_TIMEOUT" "$ST" run "$BASE/companion/openapi.json" \
     -H "X-BackendAI-SessionID: $OWN_TOKEN" --checks all "${common[@]}" || status=1
 
@@ -130,7 +130,7 @@ with urllib.request.urlopen(request, timeout=10) as answer:
 PY
 
 say "schemathesis: the Backend.AI webserver routes (no 5xx, content types as documented)"
-BAIGATE_FUZZ_WEB_SESSION="$WEB_TOKEN" \
+API_FUZZ_WEB_SESSION="$WEB_TOKEN" \
     timeout "$RUN_TIMEOUT" "$ST" run "$ROOT/tests/fixtures/webserver-openapi.yaml" --url "$BASE" \
     --checks not_a_server_error,content_type_conformance "${common[@]}" || status=1
 

@@ -20,6 +20,8 @@ for purpose in "$@"; do
             ensure_chromium
             ensure_saml_provider
             command -v setsid >/dev/null || apt_install util-linux
+            # A throw-away PostgreSQL cluster per test binary (tests/src/postgres.rs).
+            apt_install postgresql
             ensure_py_client
             ensure_smtp_server
             ensure_openid_provider
@@ -33,6 +35,8 @@ for purpose in "$@"; do
             ensure_wasm_bindgen
             ensure_chromium
             command -v wrk >/dev/null || apt_install wrk
+            # Several companions on one PostgreSQL behind HAProxy (scripts/bench/scale.py).
+            apt_install postgresql haproxy
             command -v curl >/dev/null || apt_install curl
             command -v python3 >/dev/null || apt_install python3
             ensure_peer_webserver

@@ -44,4 +44,8 @@ CHROMEDRIVER=/usr/bin/chromedriver \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$(dirname "$WASM_BINDGEN")/wasm-bindgen-test-runner" \
     cargo test --locked -p baigate-extension --target wasm32-unknown-unknown --test web
 
+# The QA kit's recipe (docs/qa.md): both examples, against a companion and
+# the real Backend.AI webserver 23.09.
+"$ROOT/scripts/qa-examples.sh"
+
 say "all checks passed"

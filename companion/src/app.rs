@@ -15,7 +15,7 @@ use crate::http::{AppState, TrustedProxies, app};
 use crate::mail::{MailError, Mailer};
 use crate::serve::{ConnectionLimits, TlsFiles, raise_open_file_limit, serve, tls_acceptor};
 use crate::sso::openid::OpenIdProvider;
-use crate::store::{Store, StoreError};
+use crate::store::{CopyReport, KeyCheck, PgOptions, Store, StoreError};
 
 /// How often expired sessions are swept from the database.
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
@@ -50,7 +50,23 @@ pub enum StartError {
     Sso(String),
     #[error(transparent)]
     Tls(#[from] crate::serve::TlsError),
+    #[error(
+        "the secret key {path} (fingerprint {ours}) is not the key this database's secrets are \
+         sealed with (fingerprint {recorded}): every companion on one database needs the same \
+         secret.key; copy it from a companion that runs"
+    )]
+    KeyMismatch {
+        path: String,
+        ours: String,
+        recorded: String,
+    },
+    #[error("db copy: {0}")]
+    Copy(String),
 }
+
+/// Clocks further apart than this are worth a warning: lock windows, session
+/// ends and the signature window are counted by each instance's own clock.
+const CLOCK_SKEW_WARNING: i64 = 2;
 
 /// Creates the data directory (owner-only) if it is missing.
 fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
@@ -64,6 +80,39 @@ fn prepare_data_dir(path: &Path) -> Result<(), StartError> {
     Ok(())
 }
 
+/// Opens the database `store.url` names (or the data directory's SQLite
+/// file); `listen`: keep hearing other instances' session changes (a server).
+async fn open_store(config: &Config, listen: bool) -> Result<Store, StoreError> {
+    match &config.store.url {
+        None => Store::open(&config.database_path()).await,
+        Some(url) => {
+            Store::open_postgres(&PgOptions {
+                url: url.0.clone(),
+                pool_size: usize::try_from(config.store.pool_size).unwrap_or(8),
+                ca_file: config.store.ca_file.clone(),
+                listen,
+            })
+            .await
+        }
+    }
+}
+
+/// Refuses a key other than the one the database's secrets are sealed
+/// with (recording it when the database has none yet).
+async fn check_key(store: &Store, keys: &KeyRing) -> Result<(), StartError> {
+    match store
+        .check_key_fingerprint(keys.fingerprint().to_owned())
+        .await?
+    {
+        KeyCheck::Recorded | KeyCheck::Matches => Ok(()),
+        KeyCheck::Differs(recorded) => Err(StartError::KeyMismatch {
+            path: keys.path().display().to_string(),
+            ours: keys.fingerprint().to_owned(),
+            recorded,
+        }),
+    }
+}
+
 /// Opens the data directory and everything in it; the CLI and the server
 /// both start here. `public_url` is where clients reach the server (links in
 /// mails point there).
@@ -72,9 +121,28 @@ pub async fn open_domain(
     clock: Arc<dyn Clock>,
     public_url: &url::Url,
 ) -> Result<Domain, StartError> {
+    open_domain_listening(config, clock, public_url, true).await
+}
+
+async fn open_domain_listening(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    public_url: &url::Url,
+    listen: bool,
+) -> Result<Domain, StartError> {
     prepare_data_dir(&config.data_dir)?;
     let keys = KeyRing::load_or_create(&config.data_dir)?;
-    let store = Store::open(&config.database_path()).await?;
+    let store = open_store(config, listen).await?;
+    check_key(&store, &keys).await?;
+    if let Some(skew) = store.clock_skew(clock.now()).await?
+        && skew.abs() > CLOCK_SKEW_WARNING
+    {
+        tracing::warn!(
+            seconds = skew,
+            "this machine's clock and the database server's differ: lock windows and session \
+             ends are counted by each companion's clock, so keep them in step (NTP)"
+        );
+    }
     let public_origin = public_url.origin().ascii_serialization();
     let mailer = Mailer::new(
         config.mail.smtp_url.as_deref(),
@@ -102,7 +170,30 @@ pub async fn open_domain_for_cli(
     clock: Arc<dyn Clock>,
 ) -> Result<Domain, StartError> {
     let public_url = config.public_url(config.listen)?;
-    open_domain(config, clock, &public_url).await
+    open_domain_listening(config, clock, &public_url, false).await
+}
+
+/// `baigate db copy --to <url>`: the data directory's SQLite database into
+/// an empty PostgreSQL database, with the secret key's fingerprint.
+pub async fn copy_database(config: &Config, to: &str) -> Result<CopyReport, StartError> {
+    let path = config.database_path();
+    if !path.is_file() {
+        return Err(StartError::Copy(format!(
+            "there is no SQLite database at {} to copy",
+            path.display()
+        )));
+    }
+    let keys = KeyRing::load_or_create(&config.data_dir)?;
+    let source = Store::open(&path).await?;
+    check_key(&source, &keys).await?;
+    let target = Store::open_postgres(&PgOptions {
+        url: to.to_owned(),
+        pool_size: 1,
+        ca_file: config.store.ca_file.clone(),
+        listen: false,
+    })
+    .await?;
+    Ok(source.copy_into(&target).await?)
 }
 
 /// A bound, ready server: call [`Running::serve`] to answer requests.
@@ -253,6 +344,9 @@ async fn purge_expired(domain: Domain, throttle: crate::http::throttle::Throttle
         }
         if let Err(e) = domain.store().purge_sso(now).await {
             tracing::warn!(error = %e, "could not remove finished single sign-on logins");
+        }
+        if let Err(e) = domain.store().purge_saml(now).await {
+            tracing::warn!(error = %e, "could not remove finished SAML logins");
         }
         throttle.forget_idle();
         if let Err(e) = domain.store().purge_signatures(now).await {

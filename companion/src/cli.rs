@@ -47,6 +47,22 @@ pub enum Command {
     /// Manage API keypairs.
     #[command(subcommand)]
     Keypair(KeypairCommand),
+    /// Move data between databases.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy this data directory's SQLite database into an empty PostgreSQL
+    /// database (for several companions; see README "Running several
+    /// companions"). Every companion then needs this data directory's
+    /// secret.key.
+    Copy {
+        /// The PostgreSQL database: postgres://user:password@host/database.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -287,6 +303,25 @@ pub async fn user_add(
         secret = created.secret_key,
     )
     .map_err(CommandError::Output)
+}
+
+/// `baigate db copy`: prints what was copied.
+pub fn write_copy_report(
+    report: &crate::store::CopyReport,
+    key_file: &std::path::Path,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let total: u64 = report.tables.iter().map(|(_, rows)| rows).sum();
+    let mut text = format!("Copied {total} rows:\n");
+    for (table, rows) in &report.tables {
+        text.push_str(&format!("  {table:<20} {rows}\n"));
+    }
+    text.push_str(&format!(
+        "Give every companion on that database the secret key {} \
+         (the stored secrets are sealed with it), and set store.url.\n",
+        key_file.display()
+    ));
+    out.write_all(text.as_bytes()).map_err(CommandError::Output)
 }
 
 /// `baigate user list`

@@ -48,6 +48,33 @@ pub struct Config {
     pub mail: MailConfig,
     pub log: LogConfig,
     pub sso: SsoConfig,
+    pub store: StoreConfig,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Unset: SQLite in the data directory. `postgres://user:password@host/db`:
+    /// PostgreSQL, shared by several companions (TLS for any host but this
+    /// machine; `?sslmode=require` and the like as libpq has them).
+    pub url: Option<Secret>,
+    /// PostgreSQL connections each companion keeps (plus one that listens
+    /// for the others' session changes).
+    pub pool_size: u32,
+    /// Certificate authorities (PEM) to trust for the database's
+    /// certificate besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            pool_size: 8,
+            ca_file: None,
+        }
+    }
 }
 
 /// Single sign-on through an organisation's identity provider.
@@ -295,6 +322,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             log: LogConfig::default(),
             sso: SsoConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -608,6 +636,7 @@ impl Config {
                 ),
             ));
         }
+        self.check_store()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.filter).is_err() {
             return Err(ConfigError::new(
                 "log.filter",
@@ -635,6 +664,48 @@ impl Config {
         };
         let text = format!("{scheme}://{}/", SocketAddr::new(ip, bound.port()));
         Url::parse(&text).map_err(|e| ConfigError::new("server.public_url", e))
+    }
+
+    /// Several companions share one database (`store.url` is set).
+    pub fn shared_database(&self) -> bool {
+        self.store.url.is_some()
+    }
+
+    /// What several companions on one database need: a PostgreSQL URL,
+    /// connections, and a mail server (an outbox directory is one
+    /// instance's, so a link written there would never reach anyone).
+    fn check_store(&self) -> Result<(), ConfigError> {
+        let Some(url) = &self.store.url else {
+            return Ok(());
+        };
+        if !(url.0.starts_with("postgres://") || url.0.starts_with("postgresql://")) {
+            return Err(ConfigError::new(
+                "store.url",
+                "must be a postgres:// URL (or unset, for SQLite in the data directory)",
+            ));
+        }
+        if !(1..=256).contains(&self.store.pool_size) {
+            return Err(ConfigError::new(
+                "store.pool_size",
+                "must be between 1 and 256",
+            ));
+        }
+        if let Some(path) = &self.store.ca_file
+            && !path.is_file()
+        {
+            return Err(ConfigError::new(
+                "store.ca_file",
+                format!("{} does not exist", path.display()),
+            ));
+        }
+        if self.mail.smtp_url.is_none() {
+            return Err(ConfigError::new(
+                "mail.smtp_url",
+                "must be set when store.url is: several companions share the database, \
+                 and an outbox directory would keep each one's mail to itself",
+            ));
+        }
+        Ok(())
     }
 
     pub fn database_path(&self) -> PathBuf {
@@ -930,6 +1001,18 @@ mod tests {
         let mut config = Config::default();
         config.server.public_url = Some(Url::parse("https://example.com/sub/").unwrap());
         assert_eq!(config.validate().unwrap_err().key, "server.public_url");
+
+        let mut config = Config::default();
+        config.store.url = Some(Secret("postgres://baigate@db.example.com/baigate".into()));
+        assert_eq!(
+            config.validate().unwrap_err().key,
+            "mail.smtp_url",
+            "no outbox"
+        );
+        config.mail.smtp_url = Some("smtps://mail.example.com".into());
+        config.validate().unwrap();
+        config.store.url = Some(Secret("mysql://db.example.com/baigate".into()));
+        assert_eq!(config.validate().unwrap_err().key, "store.url");
 
         let mut config = Config::default();
         config.password.policy.max_bytes = 100;

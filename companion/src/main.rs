@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use baigate_companion::cli::{self, Cli, Command, InviteCommand, KeypairCommand, UserCommand};
+use baigate_companion::cli::{
+    self, Cli, Command, DbCommand, InviteCommand, KeypairCommand, UserCommand,
+};
 use baigate_companion::clock::SystemClock;
 use baigate_companion::config::Config;
 use baigate_companion::{app, logging};
@@ -57,11 +59,19 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             running.serve(shutdown_signal()).await?;
             tracing::info!("stopped");
         }
+        Command::Db(DbCommand::Copy { to }) => {
+            let report = app::copy_database(&config, &to).await?;
+            cli::write_copy_report(
+                &report,
+                &config.data_dir.join("secret.key"),
+                &mut std::io::stdout().lock(),
+            )?;
+        }
         command => {
             let domain = app::open_domain_for_cli(&config, clock).await?;
             let mut stdout = std::io::stdout().lock();
             match command {
-                Command::Serve(_) => {}
+                Command::Serve(_) | Command::Db(_) => {}
                 Command::User(UserCommand::Add(args)) => {
                     let password = cli::new_password(&args)?;
                     cli::user_add(&domain, &args, password, &mut stdout).await?;

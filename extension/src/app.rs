@@ -64,7 +64,9 @@ pub fn App() -> Html {
                 <h1>{ t(Text::AppTitle) }</h1>
                 <HeaderTools />
             </header>
-            <main>{ panel }</main>
+            // For scripts: "true" while storage is read or a request the
+            // user made is in flight (docs/qa.md).
+            <main data-busy={(state.busy || state.panel == Panel::Loading).to_string()}>{ panel }</main>
         </ContextProvider<Handle>>
     }
 }

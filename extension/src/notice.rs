@@ -1,6 +1,8 @@
 //! A message to show, with its values: what the popup and the options page
 //! say about what just happened.
 
+use baigate_shared::problem::ProblemType;
+
 use crate::platform::net::NetError;
 use crate::protocol::{FormRefusal, LoginRefusal};
 use crate::sso::SsoRefusal;
@@ -11,6 +13,9 @@ pub struct Notice {
     pub text: Text,
     pub values: Vec<String>,
     pub error: bool,
+    /// The problem type of the refusal shown (its slug: `auth-failed`),
+    /// for scripts (`data-problem`); none for other messages.
+    pub problem: Option<String>,
 }
 
 impl Notice {
@@ -19,6 +24,7 @@ impl Notice {
             text,
             values: Vec::new(),
             error: true,
+            problem: None,
         }
     }
 
@@ -27,6 +33,7 @@ impl Notice {
             text,
             values: vec![value.into()],
             error: true,
+            problem: None,
         }
     }
 
@@ -35,6 +42,7 @@ impl Notice {
             text,
             values: Vec::new(),
             error: false,
+            problem: None,
         }
     }
 
@@ -43,11 +51,26 @@ impl Notice {
             text,
             values: vec![value.into()],
             error: false,
+            problem: None,
         }
     }
 
-    /// The message for a refused login.
+    /// The same message, for a refusal of this problem type.
+    pub fn for_problem(mut self, problem: &ProblemType) -> Self {
+        self.problem = Some(problem.slug().to_owned());
+        self
+    }
+
+    /// The message for a refused login, with the problem type that says so.
     pub fn login_refused(refusal: &LoginRefusal) -> Self {
+        let notice = Self::login_refused_words(refusal);
+        match refusal_problem(refusal) {
+            Some(problem) => notice.for_problem(&problem),
+            None => notice,
+        }
+    }
+
+    fn login_refused_words(refusal: &LoginRefusal) -> Self {
         match refusal {
             LoginRefusal::Mismatch => Self::error(Text::ErrorMismatch),
             LoginRefusal::NeedsVerification => Self::error(Text::ErrorNeedsVerification),
@@ -81,9 +104,13 @@ impl Notice {
 
     /// The message for a refused form.
     pub fn form_refused(refusal: &FormRefusal) -> Self {
-        match &refusal.detail {
+        let notice = match &refusal.detail {
             Some(detail) => Self::error_with(refusal.text, detail.clone()),
             None => Self::error(refusal.text),
+        };
+        Self {
+            problem: refusal.problem.clone(),
+            ..notice
         }
     }
 
@@ -94,6 +121,22 @@ impl Notice {
             NetError::Unreachable => Self::error_with(Text::ErrorUnreachable, endpoint),
         }
     }
+}
+
+/// The problem type a Backend.AI server (or a companion) sends for a
+/// refused login; none for words of its own.
+fn refusal_problem(refusal: &LoginRefusal) -> Option<ProblemType> {
+    Some(match refusal {
+        LoginRefusal::Mismatch | LoginRefusal::NeedsVerification => ProblemType::AuthFailed,
+        LoginRefusal::AccountDisabled => ProblemType::AccountDisabled,
+        LoginRefusal::PasswordExpired => ProblemType::PasswordExpired,
+        LoginRefusal::PasswordLoginOff => ProblemType::PasswordLoginDisabled,
+        LoginRefusal::AlreadyLoggedIn => ProblemType::GenericBadRequest,
+        LoginRefusal::SsoTokenInvalid => ProblemType::RejectedByHook,
+        LoginRefusal::BadRequest(_) => ProblemType::InvalidApiParams,
+        LoginRefusal::BadGateway => ProblemType::BadGateway,
+        LoginRefusal::Other(_) => return None,
+    })
 }
 
 #[cfg(test)]
@@ -114,6 +157,13 @@ mod tests {
         assert_eq!(
             Notice::login_refused(&LoginRefusal::PasswordLoginOff),
             Notice::error(Text::ErrorPasswordLoginOff)
+                .for_problem(&ProblemType::PasswordLoginDisabled)
+        );
+        let mismatch = Notice::login_refused(&LoginRefusal::Mismatch);
+        assert_eq!(mismatch.problem.as_deref(), Some("auth-failed"));
+        assert_eq!(
+            Notice::login_refused(&LoginRefusal::Other("words".into())).problem,
+            None
         );
         assert_eq!(
             Notice::sso_refused(&SsoRefusal::from_code("openid-access-denied")),
@@ -127,10 +177,12 @@ mod tests {
             text: Text::ErrorPasswordPolicy,
             detail: Some("at least 8".into()),
             field: Some(FormField::Password),
+            problem: Some("rejected-by-hook".into()),
         };
         assert_eq!(
             Notice::form_refused(&refusal),
             Notice::error_with(Text::ErrorPasswordPolicy, "at least 8")
+                .for_problem(&ProblemType::RejectedByHook)
         );
     }
 }

@@ -375,6 +375,9 @@ pub struct FormRefusal {
     pub text: Text,
     pub detail: Option<String>,
     pub field: Option<FormField>,
+    /// The problem type the server named (its slug: `invalid-invitation`),
+    /// for scripts that read the refusal (`data-problem`).
+    pub problem: Option<String>,
 }
 
 impl FormRefusal {
@@ -383,12 +386,24 @@ impl FormRefusal {
             text,
             detail: None,
             field,
+            problem: None,
         }
     }
 }
 
 /// Reads a refused form (signup, password mail, 2FA setup) answer.
 pub fn form_refusal(reply: &Reply) -> FormRefusal {
+    let problem = problem_of(reply)
+        .and_then(|problem| problem.problem_type)
+        .map(|kind| kind.slug().to_owned());
+    FormRefusal {
+        problem,
+        ..form_refusal_words(reply)
+    }
+}
+
+/// What a refused form says, and where.
+fn form_refusal_words(reply: &Reply) -> FormRefusal {
     let Some(problem) = problem_of(reply) else {
         return match reply.status {
             429 => FormRefusal::new(Text::ErrorRateLimitedNoTime, None),

@@ -10,6 +10,7 @@
 use std::fmt;
 use std::rc::Rc;
 
+use baigate_shared::problem::ProblemType;
 use baigate_shared::sessions::SessionSummary;
 use baigate_shared::summary::Summary;
 use baigate_shared::webserver::AccountInfo;
@@ -427,7 +428,8 @@ impl State {
             NotLoggedIn::OtpRequired => self.panel = Panel::Otp { proof, force },
             NotLoggedIn::OtpInvalid => {
                 self.panel = Panel::Otp { proof, force };
-                self.notice = Some(Notice::error(Text::OtpInvalid));
+                self.notice =
+                    Some(Notice::error(Text::OtpInvalid).for_problem(&ProblemType::RejectedByHook));
             }
             NotLoggedIn::TotpRegistration(token) => {
                 self.panel = Panel::TotpSetup(TotpSetup {
@@ -450,10 +452,11 @@ impl State {
                 };
             }
             NotLoggedIn::RateLimited(seconds) => {
-                self.notice = Some(match seconds {
+                let notice = match seconds {
                     Some(s) => Notice::error_with(Text::ErrorRateLimited, s.to_string()),
                     None => Notice::error(Text::ErrorRateLimitedNoTime),
-                });
+                };
+                self.notice = Some(notice.for_problem(&ProblemType::RateLimitExceeded));
             }
             NotLoggedIn::Refused(refusal) => {
                 // A refused second step goes back to the form with the reason.
@@ -790,7 +793,10 @@ mod tests {
 
         let wrong_code = answered(otp.clone(), NotLoggedIn::OtpInvalid);
         assert_eq!(wrong_code.panel, otp_step(None));
-        assert_eq!(wrong_code.notice, Some(Notice::error(Text::OtpInvalid)));
+        assert_eq!(
+            wrong_code.notice,
+            Some(Notice::error(Text::OtpInvalid).for_problem(&ProblemType::RejectedByHook))
+        );
 
         let locked = answered(login_panel(), NotLoggedIn::Locked(Some(1199)));
         assert_eq!(
@@ -814,14 +820,20 @@ mod tests {
 
         let refused = answered(otp, NotLoggedIn::Refused(LoginRefusal::Mismatch));
         assert_eq!(refused.panel, Panel::Login);
-        assert_eq!(refused.notice, Some(Notice::error(Text::ErrorMismatch)));
+        assert_eq!(
+            refused.notice,
+            Some(Notice::error(Text::ErrorMismatch).for_problem(&ProblemType::AuthFailed))
+        );
         assert_eq!(refused.kept_proof(), None);
 
         let limited = answered(login_panel(), NotLoggedIn::RateLimited(Some(30)));
         assert_eq!(limited.panel, Panel::Login);
         assert_eq!(
             limited.notice,
-            Some(Notice::error_with(Text::ErrorRateLimited, "30"))
+            Some(
+                Notice::error_with(Text::ErrorRateLimited, "30")
+                    .for_problem(&ProblemType::RateLimitExceeded)
+            )
         );
     }
 
@@ -929,7 +941,10 @@ mod tests {
         // A token that expired meanwhile: back to the form, saying so.
         let expired = answered_with(otp, NotLoggedIn::Refused(LoginRefusal::SsoTokenInvalid));
         assert_eq!(expired.panel, Panel::Login);
-        assert_eq!(expired.notice, Some(Notice::error(Text::SsoTokenInvalid)));
+        assert_eq!(
+            expired.notice,
+            Some(Notice::error(Text::SsoTokenInvalid).for_problem(&ProblemType::RejectedByHook))
+        );
         assert_eq!(expired.kept_proof(), None);
         let printed = format!("{done:?}");
         assert!(!printed.contains("TOKEN-SECRET") && !printed.contains("VERIFIER-SECRET"));

@@ -6,6 +6,7 @@
 pub mod cookies;
 pub mod front;
 pub mod openid;
+pub mod postgres;
 pub mod saml;
 pub mod smtp;
 pub mod tls;

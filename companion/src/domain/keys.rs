@@ -22,6 +22,11 @@ pub struct KeyRing {
     /// Keys the hashes of recovery codes, so the database alone cannot be
     /// searched for them.
     mac_key: [u8; 32],
+    /// Names the key without revealing it (several companions must hold
+    /// the same one; the database records it).
+    fingerprint: String,
+    /// Where the key was read from.
+    path: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -58,7 +63,29 @@ impl KeyRing {
             hasher.update(&key);
             hasher.finalize().into()
         };
-        Ok(Self { cipher, mac_key })
+        let fingerprint = {
+            use sha2::{Digest, Sha256};
+            let mut hasher = Sha256::new();
+            hasher.update(b"baigate key fingerprint v1\0");
+            hasher.update(&key);
+            hex::encode(&hasher.finalize()[..8])
+        };
+        Ok(Self {
+            cipher,
+            mac_key,
+            fingerprint,
+            path,
+        })
+    }
+
+    /// A short, one-way name of the key: equal keys, equal fingerprints.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The key file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// HMAC-SHA256 of `data` under the data-directory key.

@@ -54,6 +54,18 @@ pub enum DomainError {
     Internal(String),
 }
 
+/// The database as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseReport {
+    /// It takes a write now.
+    pub answers: bool,
+    /// `sqlite` or `postgresql`.
+    pub engine: &'static str,
+    /// Cached session lookups are in use: always on SQLite; on PostgreSQL
+    /// while this instance hears the other instances' changes.
+    pub session_cache: bool,
+}
+
 /// How long sessions live, in seconds, and how many an account may have.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
@@ -192,6 +204,15 @@ impl Domain {
     /// Whether the database answers (for `/health`).
     pub async fn database_answers(&self) -> bool {
         self.store.ping().await.is_ok()
+    }
+
+    /// What `/health` says about the database.
+    pub async fn database_report(&self) -> DatabaseReport {
+        DatabaseReport {
+            answers: self.database_answers().await,
+            engine: self.store.engine(),
+            session_cache: self.store.session_cache_trusted(),
+        }
     }
 
     pub fn now(&self) -> UnixTime {

@@ -28,7 +28,9 @@ impl Domain {
             return Ok(None);
         };
         if now - session.last_seen_at >= TOUCH_INTERVAL {
-            self.store.touch_session(session.id, now).await?;
+            self.store
+                .touch_session(token_hash(token), session.id, now)
+                .await?;
         }
         Ok(Some(LiveSession { session, user }))
     }

@@ -106,6 +106,11 @@ pub(crate) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Resp
 struct Health {
     status: &'static str,
     database: &'static str,
+    /// `sqlite` or `postgresql`.
+    engine: &'static str,
+    /// `on`, or `bypassed` while a companion on PostgreSQL cannot hear the
+    /// others' session changes (every check then reads the database).
+    session_cache: &'static str,
     version: &'static str,
 }
 
@@ -113,7 +118,8 @@ struct Health {
 /// `Retry-After` (it recovers by itself when the fault clears).
 #[handler]
 async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
-    let database_ok = state.domain.database_answers().await;
+    let report = state.domain.database_report().await;
+    let database_ok = report.answers;
     let (status, word) = if database_ok {
         (StatusCode::OK, "ok")
     } else {
@@ -124,6 +130,12 @@ async fn health(Data(state): Data<&Arc<AppState>>) -> Response {
         &Health {
             status: word,
             database: word,
+            engine: report.engine,
+            session_cache: if report.session_cache {
+                "on"
+            } else {
+                "bypassed"
+            },
             version: env!("CARGO_PKG_VERSION"),
         },
     );

@@ -1,8 +1,10 @@
 //! The audit trail of authentication events.
 
+pub(super) mod pg;
+
 use rusqlite::{Transaction, params};
 
-use super::{Result, Store};
+use super::{Engine, Result, Store};
 use crate::model::AuditEvent;
 
 /// Inserts an event inside a caller's transaction, so it commits (or not)
@@ -39,12 +41,19 @@ pub struct AuditRow {
 impl Store {
     /// Records an event on its own.
     pub async fn record(&self, event: AuditEvent) -> Result<()> {
-        self.write(move |tx| Ok(insert(tx, &event)?)).await
+        match &self.engine {
+            Engine::Sqlite(db) => db.write(move |tx| Ok(insert(tx, &event)?)).await,
+            Engine::Postgres(pg) => pg::record(pg, event).await,
+        }
     }
 
     /// When the account logged in before its latest login, if it did.
     pub async fn previous_login(&self, user_id: i64) -> Result<Option<i64>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::previous_login(pg, user_id).await,
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT at FROM audit_events WHERE user_id = ?1 AND kind = 'login_ok' \
                  ORDER BY id DESC LIMIT 1 OFFSET 1",
@@ -57,7 +66,11 @@ impl Store {
 
     /// The newest events first, at most `limit`.
     pub async fn recent_audit_events(&self, limit: u32) -> Result<Vec<AuditRow>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::recent_audit_events(pg, limit).await,
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT at, kind, user_id, identifier, client_ip, user_agent, detail \
                  FROM audit_events ORDER BY id DESC LIMIT ?1",

@@ -1,8 +1,11 @@
-//! Invitations to sign up.
+//! Invitations to sign up. None of these writes touches a session or an
+//! account row, so none voids the cache of live sessions.
+
+pub(super) mod pg;
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::{Result, Store, StoreError};
+use super::{Engine, Result, Store, StoreError};
 use crate::clock::UnixTime;
 use crate::model::{AuditEvent, Invitation, NewInvitation};
 
@@ -48,7 +51,11 @@ impl Store {
         invitation: NewInvitation,
         event: AuditEvent,
     ) -> Result<Invitation> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::insert_invitation(pg, invitation, event).await,
+        };
+        db.write(move |tx| {
             let stored = tx.query_row(
                 &format!(
                     "INSERT INTO invitations (token_hash, email_canonical, uses_total, uses_left, \
@@ -77,7 +84,11 @@ impl Store {
 
     /// Every invitation, newest first.
     pub async fn list_invitations(&self) -> Result<Vec<Invitation>> {
-        self.read(|conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::list_invitations(pg).await,
+        };
+        db.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM invitations ORDER BY id DESC"
             ))?;
@@ -91,7 +102,11 @@ impl Store {
 
     /// The invitation a token belongs to, usable or not.
     pub async fn find_invitation(&self, token_hash: [u8; 32]) -> Result<Option<Invitation>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::find_invitation(pg, token_hash).await,
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM invitations WHERE token_hash = ?1"
             ))?;
@@ -110,7 +125,11 @@ impl Store {
         now: UnixTime,
         event: AuditEvent,
     ) -> Result<bool> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::revoke_invitation(pg, id, now, event).await,
+        };
+        db.write(move |tx| {
             let changed = tx.execute(
                 "UPDATE invitations SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
                 params![now, id],

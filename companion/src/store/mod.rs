@@ -1,32 +1,44 @@
-//! SQLite storage: the only module with SQL in it.
+//! Storage: the only module with SQL in it. The rest of the companion sees
+//! one [`Store`]; which engine holds the data is its own business.
 //!
-//! Two connections, each on its own thread (tokio-rusqlite), so database work
-//! never runs on the async threads: a writer, through which every change goes
-//! in a `BEGIN IMMEDIATE` transaction (so a check and the write it guards are
-//! one atomic step), and a read-only reader for lookups, which in WAL mode
-//! never waits behind a writer's fsync. Other processes (the CLI while the
-//! server runs) share the file through SQLite's own locking.
+//! **SQLite** (the default: a file in the data directory). Two connections,
+//! each on its own thread (tokio-rusqlite), so database work never runs on
+//! the async threads: a writer, through which every change goes in a
+//! `BEGIN IMMEDIATE` transaction (so a check and the write it guards are one
+//! atomic step), and a read-only reader for lookups, which in WAL mode never
+//! waits behind a writer's fsync. Other processes (the CLI while the server
+//! runs) share the file through SQLite's own locking. Durability: WAL with
+//! `synchronous=FULL`, so a commit that returned survives the process being
+//! killed and the machine losing power.
 //!
-//! Live-session lookups are cached in memory (`session_cache`): every write
-//! through this store voids the cache at once; a write by another process is
-//! seen within a second.
+//! **PostgreSQL** (`store.url`, for several companions on one database; see
+//! [`postgres`]): a pool of connections, every write one READ COMMITTED
+//! transaction in which each read-then-write takes the lock that makes it
+//! exact across instances (named at each method).
 //!
-//! Durability: WAL with `synchronous=FULL`, so a commit that returned survives
-//! the process being killed and the machine losing power.
+//! Live-session lookups are cached in memory (`session_cache`): a write
+//! through this store that changes a session or an account voids the cache
+//! at once; on PostgreSQL the same transaction notifies the other instances,
+//! whose caches are voided when it commits. A write by a process that does
+//! not notify (the CLI on SQLite) is seen within a second.
 
 pub mod audit;
+mod copy;
 pub mod guards;
 mod invitations;
 pub mod mailed_tokens;
+mod postgres;
 mod rows;
 pub mod saml;
 mod session_cache;
 pub mod sessions;
+mod settings;
 pub mod signatures;
 pub mod sso;
 pub mod totp;
 mod users;
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +46,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
+pub use copy::CopyReport;
+pub use postgres::PgOptions;
 use session_cache::SessionCache;
+pub use settings::KeyCheck;
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,6 +60,15 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("database error: {}", postgres::describe(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had (the server is away, or every
+    /// pooled connection stayed busy too long).
+    #[error("the database cannot be reached: {0}")]
+    Unreachable(String),
+    /// `store.url` or what it names cannot be used as given.
+    #[error("store.url: {0}")]
+    Setup(String),
     #[error("the database connection is closed")]
     Closed,
     /// A unique column already holds this value; names the column.
@@ -60,24 +84,27 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the database cannot take the request now but may later: the
     /// disk is full, it failed to write or sync, another process holds the
-    /// lock too long, the file became read-only or damaged. Such a request
-    /// is answered "try again" (503), not as a server bug.
+    /// lock too long, the file became read-only or damaged; PostgreSQL is
+    /// away, restarting, out of connections or read-only after a failover.
+    /// Such a request is answered "try again" (503), not as a server bug.
     pub fn is_unavailable(&self) -> bool {
-        let Self::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) = self else {
-            return false;
-        };
-        matches!(
-            failure.code,
-            rusqlite::ErrorCode::DiskFull
-                | rusqlite::ErrorCode::SystemIoFailure
-                | rusqlite::ErrorCode::DatabaseBusy
-                | rusqlite::ErrorCode::DatabaseLocked
-                | rusqlite::ErrorCode::ReadOnly
-                | rusqlite::ErrorCode::DatabaseCorrupt
-                | rusqlite::ErrorCode::NotADatabase
-                | rusqlite::ErrorCode::CannotOpen
-                | rusqlite::ErrorCode::OutOfMemory
-        )
+        match self {
+            Self::Sqlite(rusqlite::Error::SqliteFailure(failure, _)) => matches!(
+                failure.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::DatabaseCorrupt
+                    | rusqlite::ErrorCode::NotADatabase
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::OutOfMemory
+            ),
+            Self::Postgres(error) => postgres::is_unavailable(error),
+            Self::Unreachable(_) | Self::Closed => true,
+            _ => false,
+        }
     }
 }
 
@@ -94,47 +121,34 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0005_sso.sql")),
         M::up(include_str!("../../migrations/0006_signature_replays.sql")),
         M::up(include_str!("../../migrations/0007_health_probe.sql")),
+        M::up(include_str!("../../migrations/0008_settings.sql")),
         M::up(include_str!("../../migrations/0009_saml.sql")),
     ])
 }
 
+/// The data, wherever it is; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    writer: tokio_rusqlite::Connection,
-    reader: tokio_rusqlite::Connection,
+    engine: Engine,
     live_sessions: Arc<SessionCache>,
 }
 
-impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up
-    /// to date.
-    pub async fn open(path: &Path) -> Result<Self> {
-        let path = path.to_owned();
-        let (writer, reader) = tokio::task::spawn_blocking(move || open_pair(&path))
-            .await
-            .map_err(|_| StoreError::Closed)??;
-        Ok(Self {
-            writer: writer.into(),
-            reader: reader.into(),
-            live_sessions: Arc::default(),
-        })
-    }
+#[derive(Debug, Clone)]
+enum Engine {
+    Sqlite(Sqlite),
+    Postgres(postgres::Pg),
+}
 
+/// The SQLite file's two connections.
+#[derive(Debug, Clone)]
+struct Sqlite {
+    writer: tokio_rusqlite::Connection,
+    reader: tokio_rusqlite::Connection,
+}
+
+impl Sqlite {
     /// Runs `f` in one write transaction; it commits only if `f` succeeds.
-    pub(crate) async fn write<R, F>(&self, f: F) -> Result<R>
-    where
-        F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        let outcome = self.write_leaving_cache(f).await;
-        // Whatever the outcome: a lookup cached before this write is void.
-        self.live_sessions.invalidate();
-        outcome
-    }
-
-    /// [`Store::write`] for a write that changes no session, account or
-    /// lock (the cache of live sessions stays valid).
-    async fn write_leaving_cache<R, F>(&self, f: F) -> Result<R>
+    async fn write<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Transaction<'_>) -> Result<R> + Send + 'static,
         R: Send + 'static,
@@ -151,7 +165,7 @@ impl Store {
     }
 
     /// Runs `f` on the read-only connection.
-    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R>
+    async fn read<R, F>(&self, f: F) -> Result<R>
     where
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
         R: Send + 'static,
@@ -161,16 +175,83 @@ impl Store {
             .await
             .map_err(|_| StoreError::Closed)?
     }
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database file and brings its
+    /// schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_owned();
+        let (writer, reader) = tokio::task::spawn_blocking(move || open_pair(&path))
+            .await
+            .map_err(|_| StoreError::Closed)??;
+        Ok(Self {
+            engine: Engine::Sqlite(Sqlite {
+                writer: writer.into(),
+                reader: reader.into(),
+            }),
+            live_sessions: Arc::default(),
+        })
+    }
+
+    /// Connects to PostgreSQL and brings its schema up to date (once, when
+    /// several instances start together).
+    pub async fn open_postgres(options: &PgOptions) -> Result<Self> {
+        let live_sessions = Arc::new(SessionCache::until_listening());
+        let pg = postgres::Pg::connect(options, live_sessions.clone()).await?;
+        Ok(Self {
+            engine: Engine::Postgres(pg),
+            live_sessions,
+        })
+    }
+
+    /// The engine's name, for `/health` and logs.
+    pub fn engine(&self) -> &'static str {
+        match &self.engine {
+            Engine::Sqlite(_) => "sqlite",
+            Engine::Postgres(_) => "postgresql",
+        }
+    }
+
+    /// Whether cached session lookups are in use: always on SQLite; on
+    /// PostgreSQL only while this instance hears the others' changes.
+    pub fn session_cache_trusted(&self) -> bool {
+        self.live_sessions.trusted()
+    }
+
+    /// Runs a write that may change what a live-session lookup answers (it
+    /// changes or deletes rows of `sessions` or `users`): every lookup
+    /// cached before it is void afterwards, whatever its outcome. On
+    /// PostgreSQL the write itself notifies the other instances.
+    async fn changing_sessions<R>(&self, write: impl Future<Output = Result<R>>) -> Result<R> {
+        let outcome = write.await;
+        self.live_sessions.invalidate();
+        outcome
+    }
 
     /// Whether the database takes a write now (for `/health`): a read alone
     /// would say "ok" while every login fails on a full disk or a read-only
-    /// file.
+    /// file (or a PostgreSQL standby after a failover).
     pub async fn ping(&self) -> Result<()> {
-        self.write_leaving_cache(|tx| {
-            tx.execute("UPDATE health_probe SET probed = probed + 1", [])?;
-            Ok(())
-        })
-        .await
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.write(|tx| {
+                    tx.execute("UPDATE health_probe SET probed = probed + 1", [])?;
+                    Ok(())
+                })
+                .await
+            }
+            Engine::Postgres(pg) => pg.ping().await,
+        }
+    }
+
+    /// The database's clock minus `now`, in seconds (PostgreSQL only: on
+    /// SQLite the database has no clock of its own).
+    pub async fn clock_skew(&self, now: crate::clock::UnixTime) -> Result<Option<i64>> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(None),
+            Engine::Postgres(pg) => Ok(Some(pg.now().await? - now)),
+        }
     }
 }
 
@@ -233,6 +314,22 @@ fn unique_violation(error: &rusqlite::Error) -> Option<&'static str> {
     .find(|known| *known == column)
 }
 
+/// Contract tests run on both engines: `engines!` makes one test per engine
+/// from a body that takes the [`Store`].
+#[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
+impl Store {
+    /// The SQLite connections (tests of SQLite itself).
+    fn sqlite(&self) -> &Sqlite {
+        match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(_) => panic!("not a SQLite store"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +369,7 @@ mod tests {
         drop(store);
         let store = Store::open(&path).await.unwrap();
         let mode: String = store
+            .sqlite()
             .read(|conn| Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?))
             .await
             .unwrap();
@@ -283,6 +381,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
         let result = store
+            .sqlite()
             .read(|conn| Ok(conn.execute("DELETE FROM users", [])?))
             .await;
         assert!(result.is_err());
@@ -293,6 +392,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
         let result: Result<()> = store
+            .sqlite()
             .write(|tx| {
                 tx.execute("INSERT INTO audit_events (at, kind) VALUES (1, 'test')", [])?;
                 Err(StoreError::Corrupt("abort".into()))
@@ -300,6 +400,7 @@ mod tests {
             .await;
         assert!(result.is_err());
         let count: i64 = store
+            .sqlite()
             .read(|conn| Ok(conn.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?))
             .await
             .unwrap();

@@ -1,11 +1,13 @@
 //! Row shapes more than one table's queries read: an account joined to a
 //! session or a mailed token is read the same way everywhere.
 
+pub(super) mod pg;
+
 use rusqlite::Row;
 
 use crate::model::User;
 
-pub(super) const USER_COLUMNS: &str = "id, uuid, email, username, password_hash, role, status, access_key, \
+pub(crate) const USER_COLUMNS: &str = "id, uuid, email, username, password_hash, role, status, access_key, \
      created_at, password_changed_at, last_login_at";
 
 /// Reads a user whose columns ([`USER_COLUMNS`] order) start at `at`.

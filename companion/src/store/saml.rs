@@ -3,9 +3,11 @@
 //! already accepted. Each step is one conditional statement, so of two
 //! requests racing with one answer or one assertion, exactly one wins.
 
+mod pg;
+
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store};
+use super::{Engine, Result, Store};
 use crate::clock::UnixTime;
 
 /// A login started at the identity provider.
@@ -43,6 +45,36 @@ pub enum SamlAnswer {
     Refused(String),
 }
 
+impl SamlAnswer {
+    /// As stored: (user_id, issuer, subject) for an account, failure else.
+    fn columns(self) -> (Option<i64>, Option<String>, Option<String>, Option<String>) {
+        match self {
+            Self::Account {
+                user_id,
+                issuer,
+                subject,
+            } => (Some(user_id), Some(issuer), Some(subject), None),
+            Self::Refused(code) => (None, None, None, Some(code)),
+        }
+    }
+
+    fn from_columns(
+        user_id: Option<i64>,
+        issuer: Option<String>,
+        subject: Option<String>,
+        failure: Option<String>,
+    ) -> Self {
+        match (user_id, issuer, subject) {
+            (Some(user_id), Some(issuer), Some(subject)) => Self::Account {
+                user_id,
+                issuer,
+                subject,
+            },
+            _ => Self::Refused(failure.unwrap_or_default()),
+        }
+    }
+}
+
 const FLOW_COLUMNS: &str =
     "browser_hash, request_id, redirect_to, force, client_challenge, created_at, expires_at";
 
@@ -61,7 +93,11 @@ fn flow_from_row(relay_hash: [u8; 32], row: &rusqlite::Row<'_>) -> rusqlite::Res
 
 impl Store {
     pub async fn insert_saml_flow(&self, flow: SamlFlow) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::insert_saml_flow(pg, flow).await,
+        };
+        db.write(move |tx| {
             tx.execute(
                 "INSERT INTO saml_flows (relay_hash, browser_hash, request_id, redirect_to, force, \
                  client_challenge, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -87,7 +123,11 @@ impl Store {
         relay_hash: [u8; 32],
         now: UnixTime,
     ) -> Result<Option<SamlFlow>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::unanswered_saml_flow(pg, relay_hash, now).await,
+        };
+        db.read(move |conn| {
             Ok(conn
                 .query_row(
                     &format!(
@@ -110,15 +150,12 @@ impl Store {
         answer: SamlAnswer,
         now: UnixTime,
     ) -> Result<bool> {
-        let (user_id, issuer, subject, failure) = match answer {
-            SamlAnswer::Account {
-                user_id,
-                issuer,
-                subject,
-            } => (Some(user_id), Some(issuer), Some(subject), None),
-            SamlAnswer::Refused(code) => (None, None, None, Some(code)),
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::answer_saml_flow(pg, relay_hash, answer, now).await,
         };
-        self.write(move |tx| {
+        let (user_id, issuer, subject, failure) = answer.columns();
+        db.write(move |tx| {
             Ok(tx.execute(
                 "UPDATE saml_flows SET answered_at = ?2, user_id = ?3, issuer = ?4, subject = ?5, \
                  failure = ?6 WHERE relay_hash = ?1 AND answered_at IS NULL AND expires_at > ?2",
@@ -135,7 +172,11 @@ impl Store {
         relay_hash: [u8; 32],
         now: UnixTime,
     ) -> Result<Option<(SamlFlow, SamlAnswer)>> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::take_answered_saml_flow(pg, relay_hash, now).await,
+        };
+        db.write(move |tx| {
             let taken = tx
                 .query_row(
                     &format!(
@@ -149,15 +190,10 @@ impl Store {
                         let issuer: Option<String> = row.get(8)?;
                         let subject: Option<String> = row.get(9)?;
                         let failure: Option<String> = row.get(10)?;
-                        let answer = match (user_id, issuer, subject) {
-                            (Some(user_id), Some(issuer), Some(subject)) => SamlAnswer::Account {
-                                user_id,
-                                issuer,
-                                subject,
-                            },
-                            _ => SamlAnswer::Refused(failure.unwrap_or_default()),
-                        };
-                        Ok((flow, answer))
+                        Ok((
+                            flow,
+                            SamlAnswer::from_columns(user_id, issuer, subject, failure),
+                        ))
                     },
                 )
                 .optional()?;
@@ -174,12 +210,19 @@ impl Store {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<bool> {
-        self.write(move |tx| {
-            tx.execute("DELETE FROM saml_assertions WHERE expires_at <= ?1", [now])?;
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => {
+                return pg::first_saml_assertion(pg, id_hash, expires_at, now).await;
+            }
+        };
+        // A row whose time has passed counts as absent (the purge may lag).
+        db.write(move |tx| {
             Ok(tx.execute(
                 "INSERT INTO saml_assertions (id_hash, expires_at) VALUES (?1, ?2) \
-                 ON CONFLICT (id_hash) DO NOTHING",
-                params![id_hash, expires_at],
+                 ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE saml_assertions.expires_at <= ?3",
+                params![id_hash, expires_at, now],
             )? == 1)
         })
         .await
@@ -187,7 +230,11 @@ impl Store {
 
     /// Forgets flows and assertion ids that can no longer matter.
     pub async fn purge_saml(&self, now: UnixTime) -> Result<usize> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::purge_saml(pg, now).await,
+        };
+        db.write(move |tx| {
             let flows = tx.execute("DELETE FROM saml_flows WHERE expires_at <= ?1", [now])?;
             let assertions =
                 tx.execute("DELETE FROM saml_assertions WHERE expires_at <= ?1", [now])?;
@@ -195,4 +242,112 @@ impl Store {
         })
         .await
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::engines;
+
+    fn flow(relay: u8, request_id: &str) -> SamlFlow {
+        SamlFlow {
+            relay_hash: [relay; 32],
+            browser_hash: [9; 32],
+            request_id: request_id.to_owned(),
+            redirect_to: "http://127.0.0.1:8090/".into(),
+            force: true,
+            client_challenge: Some("challenge".into()),
+            created_at: 100,
+            expires_at: 700,
+        }
+    }
+
+    engines!(
+        an_answer_is_recorded_once_and_taken_once,
+        |store| async move {
+            store.insert_saml_flow(flow(1, "_a")).await.unwrap();
+            assert_eq!(
+                store.take_answered_saml_flow([1; 32], 200).await.unwrap(),
+                None,
+                "no answer yet"
+            );
+            let found = store.unanswered_saml_flow([1; 32], 200).await.unwrap();
+            assert_eq!(found, Some(flow(1, "_a")));
+            let refused = SamlAnswer::Refused("saml-not-authenticated".into());
+            assert!(
+                store
+                    .answer_saml_flow([1; 32], refused.clone(), 200)
+                    .await
+                    .unwrap()
+            );
+            let account = SamlAnswer::Account {
+                user_id: 1,
+                issuer: "idp".into(),
+                subject: "a".into(),
+            };
+            assert!(
+                !store.answer_saml_flow([1; 32], account, 201).await.unwrap(),
+                "answered already"
+            );
+            assert_eq!(
+                store.unanswered_saml_flow([1; 32], 202).await.unwrap(),
+                None
+            );
+            assert_eq!(
+                store.take_answered_saml_flow([1; 32], 203).await.unwrap(),
+                Some((flow(1, "_a"), refused))
+            );
+            assert_eq!(
+                store.take_answered_saml_flow([1; 32], 204).await.unwrap(),
+                None
+            );
+            // Expired: neither answered nor taken.
+            store.insert_saml_flow(flow(2, "_b")).await.unwrap();
+            assert!(
+                !store
+                    .answer_saml_flow([2; 32], SamlAnswer::Refused("x".into()), 700)
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(store.purge_saml(700).await.unwrap(), 1);
+        }
+    );
+
+    engines!(
+        an_assertion_id_is_accepted_once_until_it_expires,
+        |store| async move {
+            assert!(store.first_saml_assertion([5; 32], 400, 100).await.unwrap());
+            assert!(!store.first_saml_assertion([5; 32], 500, 200).await.unwrap());
+            assert!(store.first_saml_assertion([5; 32], 900, 400).await.unwrap());
+            assert_eq!(store.purge_saml(1000).await.unwrap(), 1);
+        }
+    );
+
+    // One Response posted to two instances at once: one records it.
+    engines!(multi_thread one_answer_wins_across_instances, |a, db| async move {
+        let b = db.open().await;
+        for round in 0..10u8 {
+            a.insert_saml_flow(flow(round, &format!("_r{round}"))).await.unwrap();
+            let answers: Vec<_> = (0..6)
+                .map(|i| {
+                    let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    tokio::spawn(async move {
+                        let first = store.first_saml_assertion([round; 32], 600, 150).await.unwrap();
+                        let answered = store
+                            .answer_saml_flow([round; 32], SamlAnswer::Refused("x".into()), 150)
+                            .await
+                            .unwrap();
+                        (first, answered)
+                    })
+                })
+                .collect();
+            let (mut firsts, mut answered) = (0, 0);
+            for answer in answers {
+                let (first, won) = answer.await.unwrap();
+                firsts += usize::from(first);
+                answered += usize::from(won);
+            }
+            assert_eq!((firsts, answered), (1, 1), "round {round}");
+        }
+    });
 }

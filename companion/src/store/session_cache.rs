@@ -1,17 +1,25 @@
 //! Recent answers of `find_live_session`, so that the hottest request
-//! (`/server/login-check`, sent by every open WebUI tab) does not reach SQLite.
+//! (`/server/login-check`, sent by every open WebUI tab) does not reach the
+//! database.
 //!
-//! Correctness rests on two rules. Every write through this process's store
-//! moves the generation on, and an entry counts only if it was read in the
-//! current generation (the generation is taken *before* the read, so a read
-//! that raced a write is never trusted). Writes by other processes (the CLI
-//! while the server runs) are invisible to the generation, so an entry also
-//! expires `FRESH_FOR` after its read: a session ended or an account disabled
-//! from the CLI stops working within that time.
+//! Correctness rests on these rules. Every write through this process's
+//! store that changes or deletes a session or an account moves the
+//! generation on, and an entry counts only if it was read in the current
+//! generation (the generation is taken *before* the read, so a read that
+//! raced a write is never trusted). Other writes (a failed login's counter,
+//! a used token, an audit line, a session's last-seen time) cannot change a
+//! cached answer and leave it be — so thousands of polled sessions noting
+//! their activity do not void each other's entries every few milliseconds.
+//! On PostgreSQL, other instances' writes arrive as notifications that move
+//! the generation on too; while they cannot arrive (the listener is down),
+//! nothing cached is trusted. Writes by processes that do not notify (the
+//! CLI on SQLite) are invisible to the generation, so an entry also expires
+//! `FRESH_FOR` after its read: a session ended or an account disabled from
+//! the CLI stops working within that time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -22,8 +30,9 @@ use crate::model::{Session, User, UserStatus};
 /// How long an entry is trusted against writes from other processes.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
-/// Entries kept at most; past it, stale entries go, then all of them.
-const CAPACITY: usize = 4096;
+/// Entries kept at most; past it, stale entries go, then all of them. Room
+/// for every session of a large team polled round-robin.
+const CAPACITY: usize = 16_384;
 
 #[derive(Debug)]
 struct Entry {
@@ -33,13 +42,59 @@ struct Entry {
     user: User,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SessionCache {
     generation: AtomicU64,
+    /// Whether every change that could void an entry reaches this cache.
+    trusted: AtomicBool,
+    /// How often it started being trusted (a listener (re)connected).
+    trust_started: AtomicU64,
     entries: Mutex<HashMap<[u8; 32], Entry>>,
 }
 
+/// SQLite's: trusted from the start (every change passes through this process).
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self {
+            generation: AtomicU64::new(0),
+            trusted: AtomicBool::new(true),
+            trust_started: AtomicU64::new(0),
+            entries: Mutex::default(),
+        }
+    }
+}
+
 impl SessionCache {
+    /// A cache trusted only once [`SessionCache::set_trusted`] says so (on
+    /// PostgreSQL: once this instance hears the others' changes).
+    pub fn until_listening() -> Self {
+        Self {
+            trusted: AtomicBool::new(false),
+            ..Self::default()
+        }
+    }
+
+    /// Whether entries are used at all.
+    pub fn trusted(&self) -> bool {
+        self.trusted.load(Ordering::Acquire)
+    }
+
+    /// Starts or stops trusting entries. Starting voids every entry read
+    /// before: a change may have gone unheard meanwhile.
+    pub fn set_trusted(&self, trusted: bool) {
+        if trusted {
+            self.invalidate();
+            self.trust_started.fetch_add(1, Ordering::AcqRel);
+        }
+        self.trusted.store(trusted, Ordering::Release);
+    }
+
+    /// How often trust started (tests wait for a reconnection with it).
+    #[cfg(test)]
+    pub fn times_trusted(&self) -> u64 {
+        self.trust_started.load(Ordering::Acquire)
+    }
+
     /// The generation to tag a read with; take it before reading.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -53,6 +108,9 @@ impl SessionCache {
     /// The cached live session for this token hash, if it is still current
     /// and still live at `now`.
     pub fn get(&self, token_hash: &[u8; 32], now: UnixTime) -> Option<(Session, User)> {
+        if !self.trusted() {
+            return None;
+        }
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(token_hash)?;
@@ -61,6 +119,16 @@ impl SessionCache {
             && entry.session.absolute_expires_at > now
             && entry.user.status == UserStatus::Active;
         (current && live).then(|| (entry.session.clone(), entry.user.clone()))
+    }
+
+    /// Notes a session's activity in its entry (the write that stored it
+    /// leaves the cache valid), so the entry does not ask for it again.
+    pub fn touched(&self, token_hash: &[u8; 32], now: UnixTime) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(entry) = entries.get_mut(token_hash)
+        {
+            entry.session.last_seen_at = entry.session.last_seen_at.max(now);
+        }
     }
 
     /// Keeps what a read found (`generation` taken before that read).

@@ -1,12 +1,16 @@
 //! Single sign-on: logins waiting for the provider's answer, the one-time
 //! tokens their success hands out, and identities linked to accounts. Each
 //! flow and token is used by one conditional statement, so of two requests
-//! racing with one, exactly one wins.
+//! racing with one, exactly one wins (on PostgreSQL too, whichever
+//! instances they reach). None of these writes touches a session or an
+//! account row, so none voids the cache of live sessions.
+
+mod pg;
 
 use rusqlite::{OptionalExtension, params};
 
 use super::rows::{USER_COLUMNS, user_from_row};
-use super::{Result, Store};
+use super::{Engine, Result, Store};
 use crate::clock::UnixTime;
 use crate::model::{AuditEvent, User};
 
@@ -50,7 +54,11 @@ pub struct SsoToken {
 
 impl Store {
     pub async fn insert_sso_flow(&self, flow: SsoFlow) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::insert_sso_flow(pg, flow).await,
+        };
+        db.write(move |tx| {
             tx.execute(
                 "INSERT INTO sso_flows (state_hash, browser_hash, provider, nonce, pkce_verifier, \
                  redirect_to, force, client_challenge, created_at, expires_at) \
@@ -80,7 +88,11 @@ impl Store {
         state_hash: [u8; 32],
         now: UnixTime,
     ) -> Result<Option<SsoFlow>> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::take_sso_flow(pg, state_hash, now).await,
+        };
+        db.write(move |tx| {
             Ok(tx
                 .query_row(
                     "DELETE FROM sso_flows WHERE state_hash = ?1 RETURNING browser_hash, provider, \
@@ -109,7 +121,11 @@ impl Store {
 
     /// The account an identity was linked to, if it was.
     pub async fn sso_identity_user(&self, issuer: String, subject: String) -> Result<Option<User>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::sso_identity_user(pg, issuer, subject).await,
+        };
+        db.read(move |conn| {
             Ok(conn
                 .query_row(
                     &format!(
@@ -133,7 +149,13 @@ impl Store {
         user_id: i64,
         now: UnixTime,
     ) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => {
+                return pg::link_sso_identity(pg, issuer, subject, user_id, now).await;
+            }
+        };
+        db.write(move |tx| {
             tx.execute(
                 "INSERT INTO sso_identities (issuer, subject, user_id, linked_at) \
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (issuer, subject) DO NOTHING",
@@ -151,7 +173,11 @@ impl Store {
         created_at: UnixTime,
         event: AuditEvent,
     ) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::issue_sso_token(pg, token, created_at, event).await,
+        };
+        db.write(move |tx| {
             tx.execute(
                 "INSERT INTO sso_tokens (token_hash, user_id, provider, subject, force, \
                  client_challenge, attempts, created_at, expires_at) \
@@ -181,7 +207,13 @@ impl Store {
         now: UnixTime,
         max_attempts: i64,
     ) -> Result<Option<SsoToken>> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => {
+                return pg::try_sso_token(pg, token_hash, now, max_attempts).await;
+            }
+        };
+        db.write(move |tx| {
             Ok(tx
                 .query_row(
                     "UPDATE sso_tokens SET attempts = attempts + 1 \
@@ -214,7 +246,11 @@ impl Store {
         now: UnixTime,
         until: UnixTime,
     ) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::extend_sso_token(pg, token_hash, now, until).await,
+        };
+        db.write(move |tx| {
             tx.execute(
                 "UPDATE sso_tokens SET expires_at = max(expires_at, ?3) \
                  WHERE token_hash = ?1 AND spent_at IS NULL AND expires_at > ?2",
@@ -227,7 +263,11 @@ impl Store {
 
     /// Spends a token: true for exactly one caller.
     pub async fn spend_sso_token(&self, token_hash: [u8; 32], now: UnixTime) -> Result<bool> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::spend_sso_token(pg, token_hash, now).await,
+        };
+        db.write(move |tx| {
             Ok(tx.execute(
                 "UPDATE sso_tokens SET spent_at = ?2 WHERE token_hash = ?1 AND spent_at IS NULL",
                 params![token_hash, now],
@@ -238,7 +278,11 @@ impl Store {
 
     /// Gives a spent token back (the session it was spent on was not made).
     pub async fn unspend_sso_token(&self, token_hash: [u8; 32]) -> Result<()> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::unspend_sso_token(pg, token_hash).await,
+        };
+        db.write(move |tx| {
             tx.execute(
                 "UPDATE sso_tokens SET spent_at = NULL WHERE token_hash = ?1",
                 [token_hash],
@@ -250,7 +294,11 @@ impl Store {
 
     /// Forgets flows and tokens that can no longer be used.
     pub async fn purge_sso(&self, now: UnixTime) -> Result<usize> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::purge_sso(pg, now).await,
+        };
+        db.write(move |tx| {
             let flows = tx.execute("DELETE FROM sso_flows WHERE expires_at <= ?1", [now])?;
             let tokens = tx.execute(
                 "DELETE FROM sso_tokens WHERE expires_at <= ?1 OR spent_at IS NOT NULL",

@@ -1,9 +1,11 @@
 //! Accounts.
 
+mod pg;
+
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::rows::{USER_COLUMNS, user_from_row};
-use super::{Result, Store, StoreError, unique_violation};
+use super::{Engine, Result, Store, StoreError, unique_violation};
 use crate::clock::UnixTime;
 use crate::model::{AuditEvent, NewUser, User};
 
@@ -17,7 +19,11 @@ impl Store {
     /// taken email, username or access key is [`StoreError::Duplicate`]
     /// naming the column; an unusable invitation is [`StoreError::InvalidInvitation`].
     pub async fn insert_user(&self, user: NewUser, event: AuditEvent) -> Result<User> {
-        self.write(move |tx| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::insert_user(pg, user, event).await,
+        };
+        db.write(move |tx| {
             // A username that is someone else's email (or the reverse) would
             // make one login name point at two accounts.
             let crossed: bool = tx.query_row(
@@ -86,7 +92,11 @@ impl Store {
     }
 
     pub async fn find_user_by_id(&self, id: i64) -> Result<Option<User>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::find_user_by_id(pg, id).await,
+        };
+        db.read(move |conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?;
             Ok(stmt.query_row([id], first_user).optional()?)
@@ -96,7 +106,11 @@ impl Store {
 
     /// Finds the account an access key belongs to.
     pub async fn find_user_by_access_key(&self, access_key: String) -> Result<Option<User>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::find_user_where(pg, "access_key", access_key).await,
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE access_key = ?1"
             ))?;
@@ -113,8 +127,16 @@ impl Store {
         secret_key_sealed: Vec<u8>,
         event: AuditEvent,
     ) -> Result<User> {
-        self.write(move |tx| {
-            let user = tx
+        self.changing_sessions(async {
+            let db = match &self.engine {
+                Engine::Sqlite(db) => db,
+                Engine::Postgres(pg) => {
+                    return pg::replace_keypair(pg, user_id, access_key, secret_key_sealed, event)
+                        .await;
+                }
+            };
+            db.write(move |tx| {
+                let user = tx
                 .query_row(
                     &format!(
                         "UPDATE users SET access_key = ?1, secret_key_sealed = ?2 WHERE id = ?3 \
@@ -128,15 +150,23 @@ impl Store {
                         .map(StoreError::Duplicate)
                         .unwrap_or(StoreError::Sqlite(e))
                 })?;
-            super::audit::insert(tx, &event)?;
-            Ok(user)
+                super::audit::insert(tx, &event)?;
+                Ok(user)
+            })
+            .await
         })
         .await
     }
 
     /// Finds the account with this canonical email address.
     pub async fn find_user_by_email(&self, canonical: String) -> Result<Option<User>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => {
+                return pg::find_user_where(pg, "email_canonical", canonical).await;
+            }
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE email_canonical = ?1"
             ))?;
@@ -147,7 +177,11 @@ impl Store {
 
     /// Finds the account a canonical login name (email or username) belongs to.
     pub async fn find_user_by_login_name(&self, canonical: String) -> Result<Option<User>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::find_user_by_login_name(pg, canonical).await,
+        };
+        db.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users \
                  WHERE email_canonical = ?1 OR username_canonical = ?1"
@@ -159,7 +193,11 @@ impl Store {
 
     /// Every account, oldest first.
     pub async fn list_users(&self) -> Result<Vec<User>> {
-        self.read(|conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::list_users(pg).await,
+        };
+        db.read(|conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
             let users = stmt
@@ -172,7 +210,11 @@ impl Store {
 
     /// The sealed secret key of an account.
     pub async fn sealed_secret_key(&self, user_id: i64) -> Result<Option<Vec<u8>>> {
-        self.read(move |conn| {
+        let db = match &self.engine {
+            Engine::Sqlite(db) => db,
+            Engine::Postgres(pg) => return pg::sealed_secret_key(pg, user_id).await,
+        };
+        db.read(move |conn| {
             Ok(conn
                 .query_row(
                     "SELECT secret_key_sealed FROM users WHERE id = ?1",
@@ -197,21 +239,39 @@ impl Store {
         now: UnixTime,
         event: AuditEvent,
     ) -> Result<bool> {
-        self.write(move |tx| {
-            let changed = tx.execute(
-                "UPDATE users SET password_hash = ?1, password_changed_at = ?2 \
+        self.changing_sessions(async {
+            let db = match &self.engine {
+                Engine::Sqlite(db) => db,
+                Engine::Postgres(pg) => {
+                    return pg::change_password(
+                        pg,
+                        user_id,
+                        expected_hash,
+                        new_hash,
+                        keep_session,
+                        now,
+                        event,
+                    )
+                    .await;
+                }
+            };
+            db.write(move |tx| {
+                let changed = tx.execute(
+                    "UPDATE users SET password_hash = ?1, password_changed_at = ?2 \
                  WHERE id = ?3 AND password_hash = ?4",
-                params![new_hash, now, user_id, expected_hash],
-            )?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
-                params![user_id, keep_session],
-            )?;
-            super::audit::insert(tx, &event)?;
-            Ok(true)
+                    params![new_hash, now, user_id, expected_hash],
+                )?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
+                    params![user_id, keep_session],
+                )?;
+                super::audit::insert(tx, &event)?;
+                Ok(true)
+            })
+            .await
         })
         .await
     }
@@ -224,12 +284,21 @@ impl Store {
         old_hash: String,
         new_hash: String,
     ) -> Result<()> {
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
-                params![new_hash, user_id, old_hash],
-            )?;
-            Ok(())
+        self.changing_sessions(async {
+            let db = match &self.engine {
+                Engine::Sqlite(db) => db,
+                Engine::Postgres(pg) => {
+                    return pg::upgrade_password_hash(pg, user_id, old_hash, new_hash).await;
+                }
+            };
+            db.write(move |tx| {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+                    params![new_hash, user_id, old_hash],
+                )?;
+                Ok(())
+            })
+            .await
         })
         .await
     }
@@ -239,6 +308,7 @@ impl Store {
 pub(crate) mod tests {
     use super::*;
     use crate::model::{AuditKind, ClientInfo, Role, UserStatus};
+    use crate::store::testing::engines;
 
     pub(crate) fn new_user(email: &str, username: &str) -> NewUser {
         NewUser {
@@ -270,15 +340,7 @@ pub(crate) mod tests {
         }
     }
 
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).await.unwrap();
-        (dir, store)
-    }
-
-    #[tokio::test]
-    async fn insert_and_find_by_either_name() {
-        let (_dir, store) = store().await;
+    engines!(insert_and_find_by_either_name, |store| async move {
         let user = store
             .insert_user(new_user("a@example.com", "alice"), created())
             .await
@@ -295,11 +357,9 @@ pub(crate) mod tests {
                 .unwrap()
                 .is_none()
         );
-    }
+    });
 
-    #[tokio::test]
-    async fn duplicates_name_the_column() {
-        let (_dir, store) = store().await;
+    engines!(duplicates_name_the_column, |store| async move {
         store
             .insert_user(new_user("a@example.com", "alice"), created())
             .await
@@ -330,11 +390,9 @@ pub(crate) mod tests {
             "{err}"
         );
         assert_eq!(store.list_users().await.unwrap().len(), 1);
-    }
+    });
 
-    #[tokio::test]
-    async fn change_password_is_conditional() {
-        let (_dir, store) = store().await;
+    engines!(change_password_is_conditional, |store| async move {
         let user = store
             .insert_user(new_user("a@example.com", "alice"), created())
             .await
@@ -374,5 +432,32 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(found.password_hash, "new");
         assert_eq!(found.password_changed_at, 200);
-    }
+    });
+
+    // Signups with crossed names (email x with username y on one
+    // instance, email y with username x on another) never both succeed.
+    engines!(multi_thread crossed_signups_never_both_succeed, |a, db| async move {
+        let b = db.open().await;
+        for round in 0..25 {
+            let x = format!("x{round}@example.com");
+            let y = format!("y{round}@example.com");
+            let first = {
+                let (a, x, y) = (a.clone(), x.clone(), y.clone());
+                tokio::spawn(async move { a.insert_user(new_user(&x, &y), created()).await })
+            };
+            let second = {
+                let b = b.clone();
+                tokio::spawn(async move { b.insert_user(new_user(&y, &x), created()).await })
+            };
+            let outcomes = [first.await.unwrap(), second.await.unwrap()];
+            let created = outcomes.iter().filter(|o| o.is_ok()).count();
+            assert_eq!(created, 1, "round {round}: {outcomes:?}");
+            for outcome in outcomes {
+                if let Err(e) = outcome {
+                    assert!(matches!(e, StoreError::Duplicate(_)), "{e}");
+                }
+            }
+        }
+        assert_eq!(a.list_users().await.unwrap().len(), 25);
+    });
 }

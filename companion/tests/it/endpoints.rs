@@ -67,6 +67,12 @@ async fn health_reports_the_database() {
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(
         answer.json(),
-        json!({"status": "ok", "database": "ok", "version": env!("CARGO_PKG_VERSION")})
+        json!({
+            "status": "ok",
+            "database": "ok",
+            "engine": "sqlite",
+            "session_cache": "on",
+            "version": env!("CARGO_PKG_VERSION")
+        })
     );
 }

@@ -80,7 +80,8 @@ pub fn FieldError(props: &FieldErrorProps) -> Html {
             let notice = Notice::form_refused(refusal);
             let values: Vec<&str> = notice.values.iter().map(String::as_str).collect();
             html! {
-                <p id={props.id.clone()} class="field-error" data-field-error={refusal.text.key()}>
+                <p id={props.id.clone()} class="field-error" data-field-error={refusal.text.key()}
+                    data-problem={refusal.problem.clone()}>
                     { tf(notice.text, &values) }
                 </p>
             }

@@ -1,4 +1,5 @@
-//! A notice: `role=alert` for errors (read out at once), `status` otherwise.
+//! A notice: `role=alert` for errors (read out at once), `status` otherwise;
+//! `data-notice` names its words and `data-problem` the refusal's type.
 
 use yew::prelude::*;
 
@@ -17,9 +18,12 @@ pub fn NoticeView(props: &NoticeProps) -> Html {
     };
     let values: Vec<&str> = notice.values.iter().map(String::as_str).collect();
     let text = tf(notice.text, &values);
+    // The problem type next to the words: scripts read it, whatever the
+    // language (docs/qa.md).
+    let problem = notice.problem.clone();
     if notice.error {
-        html! { <p class="notice error" role="alert" data-notice={notice.text.key()}>{ text }</p> }
+        html! { <p class="notice error" role="alert" data-notice={notice.text.key()} data-problem={problem}>{ text }</p> }
     } else {
-        html! { <p class="notice info" role="status" data-notice={notice.text.key()}>{ text }</p> }
+        html! { <p class="notice info" role="status" data-notice={notice.text.key()} data-problem={problem}>{ text }</p> }
     }
 }

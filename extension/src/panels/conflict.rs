@@ -1,6 +1,7 @@
 //! "Logged in elsewhere": end another session and log in here, or cancel.
 //! When the endpoint lists the sessions, the user picks which one ends.
 
+use baigate_shared::problem::ProblemType;
 use baigate_shared::sessions::SessionSummary;
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -86,7 +87,7 @@ pub fn ConflictPanel(props: &ConflictProps) -> Html {
     });
 
     html! {
-        <section class="panel dialog" data-panel="conflict" role="dialog" aria-modal="true"
+        <section class="panel dialog" data-panel="conflict" data-problem={ProblemType::ActiveLoginSessionExists.slug().to_owned()} role="dialog" aria-modal="true"
             aria-labelledby="conflict-title" aria-describedby="conflict-text">
             <h2 id="conflict-title">{ t(Text::ConflictTitle) }</h2>
             <p id="conflict-text">{ t(Text::ConflictText) }</p>

@@ -1,6 +1,7 @@
 //! Login is paused for the account: what happened, and a countdown from the
 //! seconds the server gave.
 
+use baigate_shared::problem::ProblemType;
 use yew::prelude::*;
 
 use crate::actions::Handle;
@@ -39,7 +40,7 @@ pub fn LockedPanel(props: &LockedProps) -> Html {
         None => html! { <p class="countdown">{ t(Text::LockedNoTime) }</p> },
     };
     html! {
-        <section class="panel" data-panel="locked" aria-labelledby="locked-title">
+        <section class="panel" data-panel="locked" data-problem={ProblemType::TooManyRequests.slug().to_owned()} aria-labelledby="locked-title">
             <h2 id="locked-title">{ t(Text::LockedTitle) }</h2>
             <p>{ t(Text::LockedText) }</p>
             { countdown }

@@ -229,7 +229,7 @@ pub fn SignupPanel() -> Html {
                 }
                 <div class="field agreement">
                     <label>
-                        <input type="checkbox" name="agreement" checked={*agreed} onchange={on_agree}
+                        <input id="signup-agreement" type="checkbox" name="agreement" checked={*agreed} onchange={on_agree}
                             aria-describedby="signup-agreement-error" />
                         <span>
                             { agreement[0].clone() }

@@ -212,7 +212,7 @@ pub fn StartPanel() -> Html {
             <h2 id="start-title" class="who" data-user={who.clone()}>{ title }</h2>
             <p class="role">{ tf(Text::Role, &[&session.account.role]) }</p>
             <p class="access-key">
-                { t(Text::AccessKey) }{ " " }<code>{ session.account.access_key.clone() }</code>
+                { t(Text::AccessKey) }{ " " }<code data-qa="access-key">{ session.account.access_key.clone() }</code>
                 <CopyButton text={session.account.access_key.clone()} label={t(Text::Copy)} action="copy-access-key" />
             </p>
             if api_mode { <KeypairView /> }
