@@ -18,7 +18,7 @@ use crate::platform::storage::{self, Area};
 use crate::platform::{runtime, tabs};
 use crate::profiles::{self, Profile};
 use crate::protocol::{self, FormRefusal, Health, KeypairCheck, LoginOutcome};
-use crate::sso::{SsoRefusal, SsoReport, SsoResult};
+use crate::sso::{SsoRefusal, SsoReport, SsoResult, SsoVendor};
 use crate::state::{Access, Action, Credentials, Loaded, MailSent, Proof, Session, State};
 use crate::stored::{
     DEFAULT_ENDPOINT, ENDPOINT_KEY, PINNED_KEY, PROFILES_KEY, SSO_REPORT_KEY, StoredKeypair,
@@ -306,10 +306,11 @@ async fn show_session(
     load_account(state, endpoint, id).await;
 }
 
-/// "Login with <realm>": waits for the permission the click asked for,
-/// then has the service worker run the single sign-on (this popup closes
-/// when the sign-in window takes the focus), and shows how it ended.
-pub async fn single_sign_on(state: Handle, grant: Grant) {
+/// "Login with <realm>" or "Login with SAML": waits for the permission the
+/// click asked for, then has the service worker run the single sign-on
+/// (this popup closes when the sign-in window takes the focus), and shows
+/// how it ended.
+pub async fn single_sign_on(state: Handle, grant: Grant, vendor: SsoVendor) {
     if !access_granted(&state, grant).await {
         return;
     }
@@ -326,6 +327,7 @@ pub async fn single_sign_on(state: Handle, grant: Grant) {
     let message = WorkerMessage::SingleSignOn {
         endpoint: endpoint.clone(),
         server,
+        vendor,
     };
     let report = runtime::tell_worker(message)
         .await

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::sso::SsoVendor;
+
 /// The keyboard command (the manifest's `commands`) that toggles the
 /// sidebar of the Backend.AI page in the current tab.
 pub const SIDEBAR_COMMAND: &str = "toggle-sidebar";
@@ -29,7 +31,11 @@ pub enum WorkerMessage {
     /// sign-in window takes the focus, so the worker runs it); the answer
     /// is how it ended (`sso::SsoReport`).
     #[serde(rename_all = "camelCase")]
-    SingleSignOn { endpoint: String, server: SsoServer },
+    SingleSignOn {
+        endpoint: String,
+        server: SsoServer,
+        vendor: SsoVendor,
+    },
 }
 
 /// Which way a single sign-on starts, by what the endpoint is.
@@ -54,6 +60,7 @@ impl WorkerMessage {
         Self::SingleSignOn {
             endpoint: String::new(),
             server: SsoServer::Companion,
+            vendor: SsoVendor::OpenId,
         },
     ];
 
@@ -187,10 +194,11 @@ mod tests {
         let sso = WorkerMessage::SingleSignOn {
             endpoint: "http://a".into(),
             server: SsoServer::Webserver,
+            vendor: SsoVendor::Saml,
         };
         assert_eq!(
             serde_json::to_value(&sso).unwrap(),
-            serde_json::json!({"type": "single-sign-on", "endpoint": "http://a", "server": "webserver"})
+            serde_json::json!({"type": "single-sign-on", "endpoint": "http://a", "server": "webserver", "vendor": "saml"})
         );
         for message in ContentMessage::ALL {
             assert_eq!(wire_type(&message), message.as_str());

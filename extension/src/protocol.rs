@@ -222,6 +222,8 @@ pub struct Features {
     /// When `singleSignOnVendors` lists `openid`: the realm name of the
     /// "Login with <realm>" button (`ssoRealmName`, or "OpenID").
     pub openid_realm: Option<String>,
+    /// When `singleSignOnVendors` lists `saml`: "Login with SAML".
+    pub saml: bool,
     /// `enableExtendLoginSession`: the WebUI offers to extend a session
     /// (when the manager also supports it: [`extends_sessions`]).
     pub extend_login_session: bool,
@@ -325,7 +327,8 @@ pub fn webui_features(config: &str) -> Features {
         }
     }
     // A comma-separated string, as the WebUI splits it.
-    let openid = vendors.split(',').any(|vendor| vendor.trim() == "openid");
+    let offers = |name: &str| vendors.split(',').any(|vendor| vendor.trim() == name);
+    let openid = offers("openid");
     let openid_realm = openid.then(|| {
         if realm.is_empty() {
             DEFAULT_REALM.to_owned()
@@ -338,6 +341,7 @@ pub fn webui_features(config: &str) -> Features {
         invitation_required: signup && !without_token,
         password_reset,
         openid_realm,
+        saml: offers("saml"),
         extend_login_session,
     }
 }
@@ -1119,6 +1123,7 @@ mod tests {
                 invitation_required: true,
                 password_reset: true,
                 openid_realm: None,
+                saml: false,
                 extend_login_session: true,
             }
         );
@@ -1130,6 +1135,7 @@ mod tests {
                 invitation_required: false,
                 password_reset: false,
                 openid_realm: None,
+                saml: false,
                 extend_login_session: false,
             }
         );
@@ -1182,6 +1188,11 @@ mod tests {
             Some("R\u{e9}alm")
         );
         assert_eq!(realm("[general]\nsingleSignOnVendors = \"saml\"\n"), None);
+        let saml = |config: &str| webui_features(config).saml;
+        assert!(saml("[general]\nsingleSignOnVendors = \"saml\"\n"));
+        assert!(saml("[general]\nsingleSignOnVendors = \"openid, saml\"\n"));
+        assert!(!saml("[general]\nsingleSignOnVendors = \"openid\"\n"));
+        assert!(!saml("[general]\nsingleSignOnVendors = \"samlx\"\n"));
         assert_eq!(realm("[general]\nsingleSignOnVendors = \"\"\n"), None);
         assert_eq!(
             realm("[menu]\nsingleSignOnVendors = \"openid\"\n"),

@@ -1,4 +1,4 @@
-//! Single sign-on (OpenID Connect through the endpoint), as pure rules: the
+//! Single sign-on (OpenID Connect or SAML through the endpoint), as pure rules: the
 //! addresses a sign-in starts at and lands on, the PKCE-style pair that
 //! binds a companion's one-time token to this extension, what a landing
 //! address says, and what the service worker reports to the popup. The
@@ -6,7 +6,7 @@
 //! takes the focus); the popup shows its outcome.
 //!
 //! Two ways, by the endpoint:
-//! - a baigate companion: `GET <endpoint>/func/openid/login?redirect_to=…&
+//! - a baigate companion: `GET <endpoint>/func/<openid|saml>/login?redirect_to=…&
 //!   code_challenge=…`, in `chrome.identity.launchWebAuthFlow`'s window,
 //!   ending at `https://<extension id>.chromiumapp.org/sso?sToken=…`; or, if
 //!   that window cannot load, the same start in a tab that lands on the
@@ -35,6 +35,24 @@ pub const FLOW_PARAMETER: &str = "baigate_sso";
 pub const REPORT_LIFETIME_MS: f64 = 60_000.0;
 /// What `launchWebAuthFlow` says when the user closed its window.
 const WINDOW_CLOSED: &str = "The user did not approve access.";
+
+/// Which single sign-on the endpoint runs: its routes are `/func/<path>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SsoVendor {
+    OpenId,
+    Saml,
+}
+
+impl SsoVendor {
+    /// Its name in routes and in `singleSignOnVendors`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::OpenId => "openid",
+            Self::Saml => "saml",
+        }
+    }
+}
 
 /// A one-time token from the endpoint, and the verifier that proves this
 /// extension started its sign-in (companions only). Kept for the second
@@ -70,14 +88,17 @@ pub enum SsoRefusal {
 }
 
 impl SsoRefusal {
+    /// From a `bai_error` code, of either vendor.
     pub fn from_code(code: &str) -> Self {
         match code {
-            "openid-access-denied" => Self::AccessDenied,
-            "invalid-openid-session" => Self::InvalidSession,
-            "openid-not-authenticated" => Self::NotAuthenticated,
-            "openid-provider-unavailable" => Self::ProviderUnavailable,
-            "openid-email-not-verified" => Self::EmailNotVerified,
-            "openid-account-not-found" => Self::AccountNotFound,
+            "openid-access-denied" | "saml-access-denied" => Self::AccessDenied,
+            "invalid-openid-session" | "invalid-saml-session" => Self::InvalidSession,
+            "openid-not-authenticated" | "saml-not-authenticated" => Self::NotAuthenticated,
+            "openid-provider-unavailable" | "saml-provider-unavailable" => {
+                Self::ProviderUnavailable
+            }
+            "openid-email-not-verified" | "saml-email-not-verified" => Self::EmailNotVerified,
+            "openid-account-not-found" | "saml-account-not-found" => Self::AccountNotFound,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -232,11 +253,12 @@ fn split_url(url: &str) -> (&str, Vec<(String, String)>) {
     (address, pairs)
 }
 
-/// The companion's start: `GET <endpoint>/func/openid/login`, sending the
-/// token to `redirect_to`, bound to `challenge`.
-pub fn start_url(endpoint: &str, redirect_to: &str, challenge: &str) -> String {
+/// The companion's start: `GET <endpoint>/func/<vendor>/login`, sending
+/// the token to `redirect_to`, bound to `challenge`.
+pub fn start_url(endpoint: &str, vendor: SsoVendor, redirect_to: &str, challenge: &str) -> String {
     format!(
-        "{endpoint}/func/openid/login?redirect_to={}&code_challenge={}",
+        "{endpoint}/func/{}/login?redirect_to={}&code_challenge={}",
+        vendor.path(),
         encode(redirect_to),
         encode(challenge)
     )
@@ -262,14 +284,20 @@ impl Expected {
 }
 
 /// The extension page's address (relative) that posts the WebUI's form to
-/// `<endpoint>/func/openid/login` with `redirect_to`. The page is sandboxed
+/// `<endpoint>/func/<vendor>/login` with `redirect_to`. The page is sandboxed
 /// (the only one whose CSP lets a form post leave the extension), so it has
 /// no `chrome.i18n`: it shows the words it is given, `opening` while it
 /// posts and `failed` for an address it will not post to.
-pub fn form_page(endpoint: &str, redirect_to: &str, opening: &str, failed: &str) -> String {
+pub fn form_page(
+    endpoint: &str,
+    vendor: SsoVendor,
+    redirect_to: &str,
+    opening: &str,
+    failed: &str,
+) -> String {
     format!(
         "{FORM_PAGE}?action={}&redirect_to={}&opening={}&failed={}",
-        encode(&format!("{endpoint}/func/openid/login")),
+        encode(&format!("{endpoint}/func/{}/login", vendor.path())),
         encode(redirect_to),
         encode(opening),
         encode(failed)
@@ -336,11 +364,16 @@ mod tests {
         assert_eq!(
             start_url(
                 "http://127.0.0.1:8090",
+                SsoVendor::OpenId,
                 "https://kkddbdcblenceacjpknibiiglhjplaad.chromiumapp.org/sso",
                 "E9M-c_"
             ),
             "http://127.0.0.1:8090/func/openid/login?redirect_to=https%3A%2F%2F\
              kkddbdcblenceacjpknibiiglhjplaad.chromiumapp.org%2Fsso&code_challenge=E9M-c_"
+        );
+        assert!(
+            start_url("http://127.0.0.1:8090", SsoVendor::Saml, "x", "y")
+                .starts_with("http://127.0.0.1:8090/func/saml/login?redirect_to=x&")
         );
         let landing = tab_landing("https://ai.example.com/backend", "ab12");
         assert_eq!(
@@ -350,6 +383,7 @@ mod tests {
         assert_eq!(
             form_page(
                 "https://ai.example.com",
+                SsoVendor::OpenId,
                 &landing.redirect_to(),
                 "Opening…",
                 "No & no"
@@ -420,6 +454,12 @@ mod tests {
 
     #[test]
     fn every_bai_error_code_has_its_refusal() {
+        for code in baigate_shared::webserver::SSO_ERRORS {
+            assert!(
+                !matches!(SsoRefusal::from_code(code), SsoRefusal::Other(_)),
+                "{code}"
+            );
+        }
         let known = [
             ("openid-access-denied", SsoRefusal::AccessDenied),
             ("invalid-openid-session", SsoRefusal::InvalidSession),
@@ -430,6 +470,9 @@ mod tests {
             ),
             ("openid-email-not-verified", SsoRefusal::EmailNotVerified),
             ("openid-account-not-found", SsoRefusal::AccountNotFound),
+            ("saml-access-denied", SsoRefusal::AccessDenied),
+            ("invalid-saml-session", SsoRefusal::InvalidSession),
+            ("saml-account-not-found", SsoRefusal::AccountNotFound),
         ];
         for (code, refusal) in known {
             assert_eq!(SsoRefusal::from_code(code), refusal);

@@ -36,6 +36,23 @@ pub mod wording {
     pub const INVALID_SSO_TOKEN: &str = "Invalid authentication token";
 }
 
+/// The `bai_error` codes a single sign-on may come back with, for OpenID
+/// Connect (Backend.AI's plugin's) and SAML (the same, with `saml`).
+pub const SSO_ERRORS: [&str; 12] = [
+    "openid-access-denied",
+    "invalid-openid-session",
+    "openid-not-authenticated",
+    "openid-provider-unavailable",
+    "openid-email-not-verified",
+    "openid-account-not-found",
+    "saml-access-denied",
+    "invalid-saml-session",
+    "saml-not-authenticated",
+    "saml-provider-unavailable",
+    "saml-email-not-verified",
+    "saml-account-not-found",
+];
+
 /// `POST /server/token-login`: a one-time single sign-on token (from the
 /// body or the `sToken` cookie) and what a password login would also carry.
 /// Unknown fields are ignored: the WebUI passes its extra parameters along.

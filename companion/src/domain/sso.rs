@@ -659,3 +659,35 @@ impl Domain {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The extension knows every code the companion sends (it reads them
+    /// from the same list), and no two failures share one.
+    #[test]
+    fn every_failure_code_is_a_known_one() {
+        let failures = [
+            SsoFailure::AccessDenied,
+            SsoFailure::InvalidSession,
+            SsoFailure::NotAuthenticated,
+            SsoFailure::ProviderUnavailable,
+            SsoFailure::EmailNotVerified,
+            SsoFailure::NoAccount,
+        ];
+        let mut codes: Vec<_> = [SsoVendor::OpenId, SsoVendor::Saml]
+            .into_iter()
+            .flat_map(|vendor| failures.map(|failure| failure.code(vendor)))
+            .collect();
+        for code in &codes {
+            assert!(
+                baigate_shared::webserver::SSO_ERRORS.contains(code),
+                "{code}"
+            );
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), baigate_shared::webserver::SSO_ERRORS.len());
+    }
+}

@@ -19,6 +19,7 @@ use crate::hooks::use_focus;
 use crate::notice::Notice;
 use crate::platform::dom;
 use crate::profiles::Mode;
+use crate::sso::SsoVendor;
 use crate::state::{Action, Credentials};
 use crate::stored::DEFAULT_ENDPOINT;
 use crate::text::{Text, t, tf};
@@ -262,7 +263,7 @@ pub fn LoginPanel() -> Html {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| state.dispatch(Action::ShowForgot))
     };
-    let on_single_sign_on = {
+    let on_single_sign_on = |vendor: SsoVendor| {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| {
             if state.busy {
@@ -270,7 +271,7 @@ pub fn LoginPanel() -> Html {
             }
             // Asked now, while the click counts as the user's gesture.
             let grant = actions::request_access(&state);
-            spawn_local(actions::single_sign_on(state.clone(), grant));
+            spawn_local(actions::single_sign_on(state.clone(), grant, vendor));
         })
     };
     let features = state
@@ -278,11 +279,15 @@ pub fn LoginPanel() -> Html {
         .as_ref()
         .map(|info| info.features.clone())
         .unwrap_or_default();
-    let single_sign_on = features
-        .openid_realm
-        .as_deref()
-        .filter(|_| state.mode == Mode::Session)
-        .map(|realm| tf(Text::SsoLogin, &[realm]));
+    // The WebUI's order and words: "Login with SAML", "Login with <realm>".
+    let single_sign_on: Vec<(SsoVendor, String)> = [
+        (SsoVendor::Saml, features.saml.then(|| "SAML".to_owned())),
+        (SsoVendor::OpenId, features.openid_realm.clone()),
+    ]
+    .into_iter()
+    .filter(|_| state.mode == Mode::Session)
+    .filter_map(|(vendor, name)| name.map(|name| (vendor, tf(Text::SsoLogin, &[&name]))))
+    .collect();
 
     html! {
         <section class="panel" data-panel="login" aria-labelledby="login-title">
@@ -319,10 +324,19 @@ pub fn LoginPanel() -> Html {
                     { if state.busy { t(Text::Busy) } else { t(Text::LoginButton) } }
                 </button>
             </form>
-            if let Some(label) = single_sign_on {
+            if !single_sign_on.is_empty() {
                 <p class="or">{ t(Text::Or) }</p>
-                <button type="button" class="sso" onclick={on_single_sign_on}
-                    disabled={state.busy} data-action="sso-openid">{ label }</button>
+                { for single_sign_on.into_iter().map(|(vendor, label)| {
+                    // Spelt out: QA scripts select these (docs/qa.md).
+                    let hook = match vendor {
+                        SsoVendor::Saml => "sso-saml",
+                        SsoVendor::OpenId => "sso-openid",
+                    };
+                    html! {
+                        <button type="button" class="sso" onclick={on_single_sign_on(vendor)}
+                            disabled={state.busy} data-action={hook}>{ label }</button>
+                    }
+                }) }
             }
             if state.mode == Mode::Session && (features.signup || features.password_reset) {
                 <p class="links">

@@ -360,8 +360,12 @@ pub async fn worker_message(message: JsValue) -> JsValue {
             alarms::at(&Alarm::ClearClipboard.name(), now_ms() + after).await;
         }
         WorkerMessage::ClearAll => clear_all().await,
-        WorkerMessage::SingleSignOn { endpoint, server } => {
-            let report = sso::single_sign_on(endpoint, server).await;
+        WorkerMessage::SingleSignOn {
+            endpoint,
+            server,
+            vendor,
+        } => {
+            let report = sso::single_sign_on(endpoint, server, vendor).await;
             return storage::to_js(&report).unwrap_or(JsValue::FALSE);
         }
     }

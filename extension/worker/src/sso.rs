@@ -13,7 +13,9 @@ use baigate_extension::platform::storage::{self, Area};
 use baigate_extension::platform::{action, identity, notifications, random, runtime, tabs};
 use baigate_extension::profiles::{self, Mode, Profile};
 use baigate_extension::protocol::{LoginOutcome, LoginRefusal, NotLoggedIn};
-use baigate_extension::sso::{self, Expected, Landing, SsoReport, SsoResult, TokenProof};
+use baigate_extension::sso::{
+    self, Expected, Landing, SsoReport, SsoResult, SsoVendor, TokenProof,
+};
 use baigate_extension::stored::{ENDPOINT_KEY, PROFILES_KEY, SSO_REPORT_KEY, session_key};
 use baigate_extension::text::{Text, t, tf};
 use baigate_shared::webserver::SESSION_HEADER;
@@ -27,7 +29,7 @@ thread_local! {
 
 /// Runs a single sign-on on `endpoint` and reports how it ended: to the
 /// popup that asked (the answer), and in storage for one opened later.
-pub async fn single_sign_on(endpoint: String, server: SsoServer) -> SsoReport {
+pub async fn single_sign_on(endpoint: String, server: SsoServer, vendor: SsoVendor) -> SsoReport {
     if RUNNING.with(|running| running.replace(true)) {
         // The running one keeps its report.
         return SsoReport {
@@ -36,7 +38,7 @@ pub async fn single_sign_on(endpoint: String, server: SsoServer) -> SsoReport {
             result: SsoResult::Busy,
         };
     }
-    let result = run(&endpoint, server).await;
+    let result = run(&endpoint, server, vendor).await;
     RUNNING.with(|running| running.set(false));
     let report = SsoReport {
         endpoint,
@@ -63,7 +65,7 @@ async fn bring_back_the_popup(endpoint: &str) {
     .await;
 }
 
-async fn run(endpoint: &str, server: SsoServer) -> SsoResult {
+async fn run(endpoint: &str, server: SsoServer, vendor: SsoVendor) -> SsoResult {
     let (Some(secret), Some(flow)) = (random::bytes::<32>(), random::bytes::<16>()) else {
         return SsoResult::NotStarted;
     };
@@ -73,13 +75,14 @@ async fn run(endpoint: &str, server: SsoServer) -> SsoResult {
         SsoServer::Companion => {
             let verifier = sso::verifier(&secret);
             let challenge = sso::challenge(&verifier);
-            let landed = match in_sign_in_window(endpoint, &challenge).await {
+            let landed = match in_sign_in_window(endpoint, vendor, &challenge).await {
                 WindowOutcome::Landed(landed) => Some(landed),
                 WindowOutcome::Closed => None,
                 // No window, or its page would not load: the same start in a
                 // tab, landing on the companion's own origin.
                 WindowOutcome::Failed => {
-                    let start = sso::start_url(endpoint, &landing.redirect_to(), &challenge);
+                    let start =
+                        sso::start_url(endpoint, vendor, &landing.redirect_to(), &challenge);
                     in_tab(&start, &landing).await
                 }
             };
@@ -91,6 +94,7 @@ async fn run(endpoint: &str, server: SsoServer) -> SsoResult {
         SsoServer::Webserver => {
             let form_page = sso::form_page(
                 endpoint,
+                vendor,
                 &landing.redirect_to(),
                 &t(Text::SsoOpening),
                 &t(Text::SsoNotStarted),
@@ -117,7 +121,7 @@ enum WindowOutcome {
 
 /// The companion's start in `launchWebAuthFlow`'s window, which ends at the
 /// extension's own `chromiumapp.org` address.
-async fn in_sign_in_window(endpoint: &str, challenge: &str) -> WindowOutcome {
+async fn in_sign_in_window(endpoint: &str, vendor: SsoVendor, challenge: &str) -> WindowOutcome {
     let Some(redirect) = identity::redirect_url(sso::REDIRECT_PATH) else {
         return WindowOutcome::Failed;
     };
@@ -125,7 +129,7 @@ async fn in_sign_in_window(endpoint: &str, challenge: &str) -> WindowOutcome {
         address: redirect.clone(),
         flow: None,
     };
-    match identity::sign_in_window(&sso::start_url(endpoint, &redirect, challenge)).await {
+    match identity::sign_in_window(&sso::start_url(endpoint, vendor, &redirect, challenge)).await {
         // An answer with neither a token nor an error is a refusal without a code.
         Ok(reached) => WindowOutcome::Landed(
             sso::landing(&reached, &expected).unwrap_or(Landing::Refused(String::new())),
