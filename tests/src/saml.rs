@@ -160,14 +160,18 @@ impl SamlIdp {
         )
         .unwrap();
         // `php -S` behind a shell that stops it when the test binary's end
-        // closes the shell's input.
+        // closes the shell's input. Several workers: one alone serves one
+        // connection at a time, and a browser's speculative connection that
+        // sends nothing would hold every other test's sign-in.
         let script = format!(
-            "php -S 127.0.0.1:{port} -t {WWW} >{log} 2>&1 & server=$!; cat >/dev/null; kill $server",
+            "php -S 127.0.0.1:{port} -t {WWW} >{log} 2>&1 & server=$!; cat >/dev/null; \
+             pkill -P $server; kill $server",
             log = root.join("log/php.log").display()
         );
         let child = Command::new("sh")
             .args(["-c", &script])
             .env("SIMPLESAMLPHP_CONFIG_DIR", root.join("config"))
+            .env("PHP_CLI_SERVER_WORKERS", "8")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -226,11 +230,12 @@ impl SamlIdp {
             php_string(acs_url)
         );
         let name = hex_of(entity_id.as_bytes());
-        let path = self
-            .dir
-            .path()
-            .join(format!("config/metadata/sp/{name}.php"));
-        std::fs::write(path, file).unwrap();
+        // Written aside, then renamed: a request meanwhile includes every
+        // `sp/*.php` and must never read half a file.
+        let sp = self.dir.path().join("config/metadata/sp");
+        let partial = sp.join(format!("{name}.partial"));
+        std::fs::write(&partial, file).unwrap();
+        std::fs::rename(partial, sp.join(format!("{name}.php"))).unwrap();
     }
 }
 
@@ -250,11 +255,29 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 /// Fills the provider's login form on `page` (Chromium) and submits it.
+/// The submission may end the window (the provider's answer goes on to
+/// the companion, which sends the sign-in window to its end) before
+/// chromedriver has seen the click through: that is no failure, and the
+/// caller checks the outcome.
 pub async fn fill_sign_in(page: &crate::Popup<'_>, name: &str) -> anyhow::Result<()> {
     page.wait_for("#username").await?;
     page.type_into("#username", name).await?;
     page.type_into("#password", &format!("{name}-pass")).await?;
-    page.click("#submit_button").await
+    match page.click("#submit_button").await {
+        Err(e) if window_went_away(&e) => Ok(()),
+        other => other,
+    }
+}
+
+fn window_went_away(error: &anyhow::Error) -> bool {
+    let text = format!("{error:#}");
+    [
+        "cannot determine loading status",
+        "no such window",
+        "target window already closed",
+    ]
+    .iter()
+    .any(|sign| text.contains(sign))
 }
 
 /// The form the provider has the browser post to the service provider.

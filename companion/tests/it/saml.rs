@@ -739,3 +739,54 @@ fn mutated_responses_never_crash_and_never_name_another() {
         }
     });
 }
+
+/// `baigate serve` with metadata it cannot use does not start: one line
+/// names the setting and what is wrong, and nothing listens.
+#[test]
+fn serve_refuses_metadata_without_a_signing_certificate() {
+    let (idp, _) = idp();
+    let home = tempfile::tempdir().unwrap();
+    let metadata = idp.metadata();
+    let start = metadata.find("<md:KeyDescriptor").expect("a KeyDescriptor");
+    let end = metadata.rfind("</md:KeyDescriptor>").expect("its end") + "</md:KeyDescriptor>".len();
+    let unsigned_metadata = home.path().join("no-certificate.xml");
+    std::fs::write(
+        &unsigned_metadata,
+        format!("{}{}", &metadata[..start], &metadata[end..]),
+    )
+    .unwrap();
+    let nobody = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!(
+            "http://127.0.0.1:{}/metadata.xml",
+            listener.local_addr().unwrap().port()
+        )
+    };
+    let cases = [
+        (
+            unsigned_metadata.display().to_string(),
+            "no signing certificate",
+        ),
+        (nobody.clone(), &nobody[..]),
+    ];
+    for (source, why) in cases {
+        let output = crate::support::command(home.path())
+            .arg("--data-dir")
+            .arg(home.path().join("data"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("BAIGATE_SSO__SAML__IDP_METADATA", &source)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{source}: {text}");
+        assert!(output.stdout.is_empty(), "it never listened: {source}");
+        // After the start's log lines, the reason: one line, last.
+        let reason = text.trim_end().lines().last().unwrap_or_default();
+        assert!(
+            reason.starts_with("baigate: sso.saml.idp_metadata: "),
+            "{text}"
+        );
+        assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+}

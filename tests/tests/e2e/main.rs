@@ -18,6 +18,7 @@ mod hardening;
 mod languages;
 mod login;
 mod pages;
+mod saml;
 mod sso;
 mod tls;
 mod webserver;

@@ -378,7 +378,7 @@ async fn the_webui_form_post_lands_with_a_token_that_logs_in() -> Result<()> {
 }
 
 /// Waits until the page is at `landing` with a token (or an error) added.
-async fn wait_for_token(page: &Popup<'_>, landing: &str) -> Result<url::Url> {
+pub(crate) async fn wait_for_token(page: &Popup<'_>, landing: &str) -> Result<url::Url> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let current = page.client().current_url().await?;
