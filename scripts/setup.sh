@@ -17,8 +17,9 @@ for purpose in "$@"; do
             ensure_wasm_bindgen
             ensure_chromium
             command -v setsid >/dev/null || apt_install util-linux
-            # A throw-away PostgreSQL cluster per test binary (tests/src/postgres.rs).
-            apt_install postgresql
+            # A throw-away PostgreSQL cluster per test binary (tests/src/postgres.rs),
+            # and HAProxy in front of two companions (companion/tests/it/several.rs).
+            apt_install postgresql haproxy
             ensure_py_client
             ensure_smtp_server
             ensure_openid_provider

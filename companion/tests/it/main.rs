@@ -20,6 +20,7 @@ mod password;
 mod python_client;
 mod recovery;
 mod sessions;
+mod several;
 mod signup;
 mod smtp;
 mod sso;
