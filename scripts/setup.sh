@@ -20,8 +20,9 @@ for purpose in "$@"; do
             ensure_chromium
             ensure_saml_provider
             command -v setsid >/dev/null || apt_install util-linux
-            # A throw-away PostgreSQL cluster per test binary (tests/src/postgres.rs).
-            apt_install postgresql
+            # A throw-away PostgreSQL cluster per test binary (tests/src/postgres.rs),
+            # and HAProxy in front of two companions (companion/tests/it/several.rs).
+            apt_install postgresql haproxy
             ensure_py_client
             ensure_smtp_server
             ensure_openid_provider

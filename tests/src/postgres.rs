@@ -2,7 +2,9 @@
 //! tests and the several-companions tests): Debian's `postgresql` package
 //! (installed by `scripts/setup.sh test`), one cluster per test binary,
 //! started at first use on a unix socket in a temporary directory, one
-//! database per test.
+//! database per test. It also listens on a free loopback port with TLS (a
+//! certificate for `localhost` from a CA made for the run), for the tests
+//! of the store's TLS connections.
 //!
 //! The server is started from a thread that lives as long as the test
 //! binary and waits on it, with a parent-death signal (`setpriv
@@ -22,8 +24,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The port in the socket's name (no TCP port is opened).
-const PORT: u16 = 5432;
 /// The superuser `initdb` creates; the tests connect as it.
 pub const USER: &str = "baigate";
 const DIR_PREFIX: &str = "baigate-pg-";
@@ -33,6 +33,10 @@ const DIR_PREFIX: &str = "baigate-pg-";
 pub struct Cluster {
     bin: PathBuf,
     socket_dir: PathBuf,
+    /// The loopback TCP port (TLS), also in the socket's name.
+    port: u16,
+    /// The CA that issued the server's certificate (PEM file).
+    ca_file: PathBuf,
     databases: AtomicU32,
 }
 
@@ -137,6 +141,43 @@ fn as_owner(root: bool, program: &Path) -> Command {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A CA made for this run (`ca_file`) and the server's certificate for
+/// `localhost` with its key, readable by the server's user only.
+fn write_certificates(base: &Path, ca_file: &Path, root: bool) {
+    let ca = crate::tls::TestCa::new("baigate test database CA").expect("make a CA");
+    ca.write_to(ca_file).expect("write the CA");
+    let server = ca.issue(&["localhost"]).expect("issue a certificate");
+    let cert = base.join("server.pem");
+    let key = base.join("server.key");
+    std::fs::write(&cert, &server.cert_pem).expect("write the certificate");
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key)
+            .expect("create the key file");
+        std::io::Write::write_all(&mut file, server.key_pem.as_bytes()).expect("write the key");
+    }
+    if root {
+        let status = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&cert)
+            .arg(&key)
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown the certificate to postgres");
+    }
+}
+
 impl Cluster {
     /// The test binary's cluster, started at first use.
     pub fn shared() -> &'static Self {
@@ -180,61 +221,90 @@ impl Cluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&initdb.stderr)
         );
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let ca_file = base.join("ca.pem");
+        write_certificates(&base, &ca_file, root);
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let server_ready = ready.clone();
         let server_bin = bin.join("postgres");
         let server_data = data.clone();
         let server_socket = socket_dir.clone();
-        let log = base.join("server.log");
+        let server_base = base.clone();
         // The thread waits on the server for as long as the binary runs:
-        // the parent-death signal follows the thread that started it.
+        // the parent-death signal follows the thread that started it. A
+        // server that exits before it is ready (its port was taken since
+        // it was chosen) is started again on another.
         std::thread::Builder::new()
             .name("postgres".into())
             .spawn(move || {
-                let mut command = Command::new("setpriv");
-                if root {
-                    command.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+                for _ in 0..5 {
+                    let port = free_port();
+                    let mut command = Command::new("setpriv");
+                    if root {
+                        command.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+                    }
+                    let log = std::fs::File::create(server_base.join("server.log"))
+                        .expect("create the server log");
+                    let mut child = command
+                        .args(["--pdeathsig", "QUIT", "--"])
+                        .arg(&server_bin)
+                        .arg("-D")
+                        .arg(&server_data)
+                        .arg("-k")
+                        .arg(&server_socket)
+                        .args(["-p", &port.to_string()])
+                        .args(["-c", "listen_addresses=127.0.0.1"])
+                        .args(["-c", "ssl=on"])
+                        .arg("-c")
+                        .arg(format!(
+                            "ssl_cert_file={}",
+                            server_base.join("server.pem").display()
+                        ))
+                        .arg("-c")
+                        .arg(format!(
+                            "ssl_key_file={}",
+                            server_base.join("server.key").display()
+                        ))
+                        // Tests kill processes, not machines: a committed
+                        // transaction survives a killed server without fsync
+                        // (synchronous_commit stays on).
+                        .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+                        .args(["-c", "max_connections=400", "-c", "shared_buffers=32MB"])
+                        .stdout(Stdio::null())
+                        .stderr(log)
+                        .spawn()
+                        .expect("start postgres");
+                    let _ = port_tx.send(port);
+                    let _ = child.wait();
+                    if server_ready.load(Ordering::Acquire) {
+                        return;
+                    }
                 }
-                let log = std::fs::File::create(&log).expect("create the server log");
-                let mut child = command
-                    .args(["--pdeathsig", "QUIT", "--"])
-                    .arg(&server_bin)
-                    .arg("-D")
-                    .arg(&server_data)
-                    .arg("-k")
-                    .arg(&server_socket)
-                    .args(["-p", &PORT.to_string()])
-                    .args(["-c", "listen_addresses="])
-                    // Tests kill processes, not machines: a committed
-                    // transaction survives a killed server without fsync
-                    // (synchronous_commit stays on).
-                    .args(["-c", "fsync=off", "-c", "full_page_writes=off"])
-                    .args(["-c", "max_connections=400", "-c", "shared_buffers=32MB"])
-                    .stdout(Stdio::null())
-                    .stderr(log)
-                    .spawn()
-                    .expect("start postgres");
-                let _ = ready_tx.send(child.id());
-                let _ = child.wait();
             })
             .expect("start the postgres thread");
-        ready_rx
+        let mut port = port_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("postgres was started");
-        let cluster = Self {
-            bin,
-            socket_dir,
-            databases: AtomicU32::new(0),
-        };
         while started.elapsed() < Duration::from_secs(60) {
-            let ready = Command::new(cluster.bin.join("pg_isready"))
+            if let Ok(next) = port_rx.try_recv() {
+                port = next;
+            }
+            let is_ready = Command::new(bin.join("pg_isready"))
                 .arg("-q")
                 .arg("-h")
-                .arg(&cluster.socket_dir)
-                .args(["-p", &PORT.to_string(), "-U", USER, "-d", "postgres"])
+                .arg(&socket_dir)
+                .args(["-p", &port.to_string(), "-U", USER, "-d", "postgres"])
                 .status()
                 .is_ok_and(|s| s.success());
-            if ready {
-                return cluster;
+            if is_ready {
+                ready.store(true, Ordering::Release);
+                return Self {
+                    bin,
+                    socket_dir,
+                    port,
+                    ca_file,
+                    databases: AtomicU32::new(0),
+                };
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -268,7 +338,22 @@ impl Cluster {
                 c => c.to_string(),
             })
             .collect();
-        format!("postgres://{USER}@{socket}:{PORT}/{name}")
+        format!("postgres://{USER}@{socket}:{}/{name}", self.port)
+    }
+
+    /// The URL of database `name` over TCP with TLS required, as a
+    /// database on another machine is reached (the certificate names
+    /// `localhost`; [`Cluster::ca_file`] issued it).
+    pub fn tls_url(&self, name: &str) -> String {
+        format!(
+            "postgres://{USER}@localhost:{}/{name}?sslmode=require",
+            self.port
+        )
+    }
+
+    /// The CA that issued the server's certificate, PEM.
+    pub fn ca_file(&self) -> &Path {
+        &self.ca_file
     }
 
     /// Runs SQL in database `db`; returns its output (unaligned, no headers).
@@ -281,7 +366,7 @@ impl Cluster {
         let output = Command::new(self.bin.join("psql"))
             .arg("-h")
             .arg(&self.socket_dir)
-            .args(["-p", &PORT.to_string(), "-U", USER, "-d", db])
+            .args(["-p", &self.port.to_string(), "-U", USER, "-d", db])
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .output()
             .map_err(|e| e.to_string())?;

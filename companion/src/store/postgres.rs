@@ -445,7 +445,7 @@ async fn listen_once(
     let driver = tokio::spawn(async move {
         loop {
             match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(_))) => notices.invalidate(),
+                Some(Ok(AsyncMessage::Notification(notice))) => notices.notified(notice.payload()),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),
                 None => return Ok(()),
@@ -736,5 +736,65 @@ mod tests {
         let version = db.psql("SELECT version FROM baigate_schema");
         assert_eq!(version, MIGRATIONS.len().to_string());
         assert_eq!(db.psql("SELECT count(*) FROM baigate_schema"), "1");
+    }
+
+    /// Over TCP with `sslmode=require`, the server's certificate is checked
+    /// against the trusted authorities and the host name; the connections,
+    /// the listener's too, are encrypted.
+    #[tokio::test]
+    async fn tls_connections_check_the_certificate() {
+        let db =
+            tokio::task::spawn_blocking(|| baigate_e2e::postgres::Cluster::shared().database())
+                .await
+                .unwrap();
+        let cluster = db.cluster();
+        let url = cluster.tls_url(&db.name);
+        let options = |url: &str, ca: bool| PgOptions {
+            url: url.to_owned(),
+            pool_size: 2,
+            ca_file: ca.then(|| cluster.ca_file().to_owned()),
+            listen: true,
+        };
+        let store = crate::store::Store::open_postgres(&options(&url, true))
+            .await
+            .unwrap();
+        crate::store::testing::wait_until(|| store.session_cache_trusted()).await;
+        let crate::store::Engine::Postgres(pg) = &store.engine else {
+            panic!("not PostgreSQL");
+        };
+        let encrypted: bool = pg
+            .conn()
+            .await
+            .unwrap()
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(encrypted);
+        assert_eq!(
+            db.psql(&format!(
+                "SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                 WHERE a.datname = '{}' AND a.application_name LIKE 'baigate-listener-%'",
+                db.name
+            )),
+            "t",
+            "the listener connection is encrypted too"
+        );
+        let unknown = crate::store::Store::open_postgres(&options(&url, false))
+            .await
+            .unwrap_err();
+        assert!(unknown.is_unavailable(), "{unknown}");
+        assert!(unknown.to_string().contains("UnknownIssuer"), "{unknown}");
+        let other_name = url.replace("localhost", "127.0.0.1");
+        let mismatch = crate::store::Store::open_postgres(&options(&other_name, true))
+            .await
+            .unwrap_err();
+        assert!(
+            mismatch.to_string().contains("not valid for name"),
+            "{mismatch}"
+        );
     }
 }

@@ -50,6 +50,10 @@ pub struct SessionCache {
     /// How often it started being trusted (a listener (re)connected).
     trust_started: AtomicU64,
     entries: Mutex<HashMap<[u8; 32], Entry>>,
+    /// The payload of the last notification heard (tests wait for a marker
+    /// of their own: notifications arrive in commit order).
+    #[cfg(test)]
+    last_notice: Mutex<String>,
 }
 
 /// SQLite's: trusted from the start (every change passes through this process).
@@ -60,6 +64,8 @@ impl Default for SessionCache {
             trusted: AtomicBool::new(true),
             trust_started: AtomicU64::new(0),
             entries: Mutex::default(),
+            #[cfg(test)]
+            last_notice: Mutex::default(),
         }
     }
 }
@@ -98,6 +104,25 @@ impl SessionCache {
     /// The generation to tag a read with; take it before reading.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// A notification heard from the database (another instance's write,
+    /// or this one's own heard back): all entries read before it are void.
+    pub fn notified(&self, _payload: &str) {
+        self.invalidate();
+        #[cfg(test)]
+        if let Ok(mut last) = self.last_notice.lock() {
+            _payload.clone_into(&mut last);
+        }
+    }
+
+    /// The payload of the last notification heard.
+    #[cfg(test)]
+    pub fn last_notice(&self) -> String {
+        self.last_notice
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// Called after every write: all entries read before it are void.

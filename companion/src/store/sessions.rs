@@ -384,7 +384,7 @@ mod tests {
     use super::*;
     use crate::model::{AuditKind, ClientInfo, SessionLimit};
     use crate::store::session_cache::FRESH_FOR;
-    use crate::store::testing::{engines, wait_until};
+    use crate::store::testing::{engines, settle, wait_until};
     use crate::store::users::tests::new_user;
 
     const TOKEN: [u8; 32] = [7; 32];
@@ -435,6 +435,7 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(started, SessionStart::Started { .. }));
+        settle(store).await;
         user.id
     }
 
@@ -575,6 +576,7 @@ mod tests {
             )
             .await
             .unwrap();
+        settle(&store).await;
         assert!(store.find_live_session(TOKEN, 200).await.unwrap().is_some());
         assert!(
             store

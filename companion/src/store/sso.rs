@@ -309,3 +309,86 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AuditKind, ClientInfo};
+    use crate::store::testing::engines;
+    use crate::store::users::tests::new_user;
+
+    fn flow(state: u8) -> SsoFlow {
+        SsoFlow {
+            state_hash: [state; 32],
+            browser_hash: [9; 32],
+            provider: "openid".into(),
+            nonce: "n".into(),
+            pkce_verifier: "v".into(),
+            redirect_to: "http://127.0.0.1:8090/".into(),
+            force: true,
+            client_challenge: None,
+            created_at: 100,
+            expires_at: 400,
+        }
+    }
+
+    // A provider's answer is taken once, and a token spent once, across
+    // instances; an identity links to the first account only.
+    engines!(multi_thread sso_flows_and_tokens_are_used_once_across_instances, |a, db| async move {
+        let b = db.open().await;
+        let event = AuditEvent::new(AuditKind::UserCreated, 100, None, ClientInfo::default());
+        let user = a.insert_user(new_user("a@example.com", "alice"), event.clone()).await.unwrap();
+        a.insert_sso_flow(flow(1)).await.unwrap();
+        let takes: Vec<_> = (0..6)
+            .map(|i| {
+                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move { store.take_sso_flow([1; 32], 200).await.unwrap() })
+            })
+            .collect();
+        let mut taken = Vec::new();
+        for take in takes {
+            taken.extend(take.await.unwrap());
+        }
+        assert_eq!(taken, vec![flow(1)]);
+        a.insert_sso_flow(flow(2)).await.unwrap();
+        assert!(b.take_sso_flow([2; 32], 400).await.unwrap().is_none(), "expired");
+
+        let token = SsoToken {
+            token_hash: [3; 32],
+            user_id: user.id,
+            provider: "openid".into(),
+            subject: "sub".into(),
+            force: false,
+            client_challenge: Some("c".into()),
+            attempts: 0,
+            expires_at: 400,
+        };
+        a.issue_sso_token(token.clone(), 100, event).await.unwrap();
+        let tried = b.try_sso_token([3; 32], 200, 3).await.unwrap().unwrap();
+        assert_eq!((tried.attempts, tried.force), (1, false));
+        b.extend_sso_token([3; 32], 200, 500).await.unwrap();
+        let spends: Vec<_> = (0..6)
+            .map(|i| {
+                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move { store.spend_sso_token([3; 32], 450).await.unwrap() })
+            })
+            .collect();
+        let mut spent = 0;
+        for spend in spends {
+            spent += usize::from(spend.await.unwrap());
+        }
+        assert_eq!(spent, 1, "spent once (alive past 400: extended)");
+        a.unspend_sso_token([3; 32]).await.unwrap();
+        assert!(b.spend_sso_token([3; 32], 460).await.unwrap());
+
+        a.link_sso_identity("iss".into(), "sub".into(), user.id, 100).await.unwrap();
+        let other = a
+            .insert_user(new_user("b@example.com", "bob"), AuditEvent::new(AuditKind::UserCreated, 100, None, ClientInfo::default()))
+            .await
+            .unwrap();
+        b.link_sso_identity("iss".into(), "sub".into(), other.id, 101).await.unwrap();
+        let linked = b.sso_identity_user("iss".into(), "sub".into()).await.unwrap().unwrap();
+        assert_eq!(linked.id, user.id, "the first link stays");
+        assert_eq!(a.purge_sso(1_000).await.unwrap(), 1, "the spent token");
+    });
+}

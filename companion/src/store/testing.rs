@@ -61,6 +61,25 @@ pub(crate) async fn open_postgres(url: &str) -> Store {
     store
 }
 
+/// Waits until this store has heard every notification sent before (on
+/// PostgreSQL; they arrive in commit order, so a marker sent now comes
+/// last): a test's own writes then no longer void what it reads next.
+pub(crate) async fn settle(store: &Store) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static MARKERS: AtomicU64 = AtomicU64::new(0);
+    let super::Engine::Postgres(pg) = &store.engine else {
+        return;
+    };
+    let marker = format!("settled-{}", MARKERS.fetch_add(1, Ordering::Relaxed));
+    pg.conn()
+        .await
+        .unwrap()
+        .execute("SELECT pg_notify('baigate_live', $1)", &[&marker])
+        .await
+        .unwrap();
+    wait_until(|| store.live_sessions.last_notice() == marker).await;
+}
+
 /// Waits (up to 10 s, on the real clock) for `condition`.
 pub(crate) async fn wait_until(condition: impl Fn() -> bool) {
     let started = std::time::Instant::now();

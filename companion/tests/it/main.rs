@@ -22,6 +22,7 @@ mod recovery;
 #[cfg(feature = "saml")]
 mod saml;
 mod sessions;
+mod several;
 mod signup;
 mod smtp;
 mod sso;
