@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sso::SsoVendor;
+use baigate_shared::webserver::SsoVendor;
 
 /// The keyboard command (the manifest's `commands`) that toggles the
 /// sidebar of the Backend.AI page in the current tab.

@@ -36,23 +36,7 @@ pub const REPORT_LIFETIME_MS: f64 = 60_000.0;
 /// What `launchWebAuthFlow` says when the user closed its window.
 const WINDOW_CLOSED: &str = "The user did not approve access.";
 
-/// Which single sign-on the endpoint runs: its routes are `/func/<path>/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SsoVendor {
-    OpenId,
-    Saml,
-}
-
-impl SsoVendor {
-    /// Its name in routes and in `singleSignOnVendors`.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::OpenId => "openid",
-            Self::Saml => "saml",
-        }
-    }
-}
+pub use baigate_shared::webserver::SsoVendor;
 
 /// A one-time token from the endpoint, and the verifier that proves this
 /// extension started its sign-in (companions only). Kept for the second

@@ -462,13 +462,17 @@ mod tests {
             ..PasswordPolicy::default()
         };
         let context = ctx("Marguerite", "marguerite.duras@example.com");
-        for password in [
+        let mut spellings = vec![
             "marguerite",
             "MARGUERITE",
-            "Ｍarguerite",
             "marguerite.duras",
             "Marguerite.Duras@Example.com",
-        ] {
+        ];
+        // A full-width letter folds only with the Unicode tables.
+        if cfg!(feature = "unicode") {
+            spellings.push("Ｍarguerite");
+        }
+        for password in spellings {
             let err = policy.validate(password, context).unwrap_err();
             assert!(
                 err.failed.contains(&PasswordRule::NotIdentity),

@@ -36,6 +36,24 @@ pub mod wording {
     pub const INVALID_SSO_TOKEN: &str = "Invalid authentication token";
 }
 
+/// Which single sign-on an endpoint runs: its routes are `/func/<path>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SsoVendor {
+    OpenId,
+    Saml,
+}
+
+impl SsoVendor {
+    /// Its name in routes and in `singleSignOnVendors`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::OpenId => "openid",
+            Self::Saml => "saml",
+        }
+    }
+}
+
 /// The `bai_error` codes a single sign-on may come back with, for OpenID
 /// Connect (Backend.AI's plugin's) and SAML (the same, with `saml`).
 pub const SSO_ERRORS: [&str; 12] = [

@@ -13,8 +13,6 @@ use poem::http::Version;
 use poem::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
-use super::problem::ApiError;
-
 /// The most any request body may hold...
 pub const BODY_LIMIT: usize = 16 * 1024;
 /// ...but a SAML Response, which carries signatures and certificates.
@@ -36,16 +34,21 @@ pub struct BodyOverLimit(pub usize);
 
 /// Whether a body read failed because it went over the limit.
 pub fn is_over_limit(error: &ReadBodyError) -> bool {
+    over_limit(error).is_some()
+}
+
+/// The limit a failed body read went over, if that is why it failed.
+pub fn over_limit(error: &ReadBodyError) -> Option<usize> {
     match error {
-        ReadBodyError::PayloadTooLarge => true,
+        ReadBodyError::PayloadTooLarge => Some(BODY_LIMIT),
         // Readers may wrap the stream's I/O error in one of their own.
         ReadBodyError::Io(io) => {
             let mut inner = io
                 .get_ref()
                 .map(|e| e as &(dyn std::error::Error + 'static));
             while let Some(error) = inner {
-                if error.is::<BodyOverLimit>() {
-                    return true;
+                if let Some(BodyOverLimit(limit)) = error.downcast_ref::<BodyOverLimit>() {
+                    return Some(*limit);
                 }
                 inner = match error.downcast_ref::<io::Error>() {
                     Some(io) => io
@@ -54,9 +57,9 @@ pub fn is_over_limit(error: &ReadBodyError) -> bool {
                     None => error.source(),
                 };
             }
-            false
+            None
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -100,7 +103,9 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.trim().parse::<u64>().ok());
         let limit = limit_for(req.uri().path());
         if announced.is_some_and(|length| length > limit as u64) {
-            return Ok(ApiError::too_large(limit).into_response());
+            // Answered by `problem::render_error`, as a body cut off is.
+            let over = io::Error::new(io::ErrorKind::InvalidData, BodyOverLimit(limit));
+            return Err(ReadBodyError::Io(over).into());
         }
         if may_have_body(&req) {
             let mut read = 0usize;

@@ -751,11 +751,11 @@ pub async fn render_error(error: poem::Error) -> Response {
         return poem::error::ResponseError::as_response(&refusal.0);
     }
     // A body cut off by the limit, however it was being read.
-    if error
+    if let Some(limit) = error
         .downcast_ref::<poem::error::ReadBodyError>()
-        .is_some_and(super::limits::is_over_limit)
+        .and_then(super::limits::over_limit)
     {
-        return ApiError::too_large(super::limits::BODY_LIMIT).into_response();
+        return ApiError::too_large(limit).into_response();
     }
     let status = error.status();
     let problem = match status {
