@@ -43,11 +43,14 @@ fn check<T: DeserializeOwned + Serialize + PartialEq + Debug>(bytes: &[u8], refu
             }
         }
         Err(BodyError::Field { field, .. }) => {
-            assert_ne!(field, ".", "a refusal names no field");
-            if field.is_empty() {
-                // Only a member whose name is empty may be named so.
+            if field.is_empty() || field == "." {
+                // serde's name for the whole body: only a member spelt so
+                // (found by this target in CI: `{".": "t"}`) may be named so.
                 let object = serde_json::from_slice::<serde_json::Value>(bytes);
-                assert!(matches!(object, Ok(serde_json::Value::Object(o)) if o.contains_key("")));
+                assert!(
+                    matches!(object, Ok(serde_json::Value::Object(ref o)) if o.contains_key(&field)),
+                    "a refusal names no field: {object:?}"
+                );
             }
         }
         Err(BodyError::NotJson(_) | BodyError::NotObject) => {}

@@ -66,6 +66,8 @@ mod tests {
             (r#"{"password": ["x"]}"#, "password"),
             (r#"{"force": "yes"}"#, "force"),
             (r#"{"is_admin": true}"#, "is_admin"),
+            // A member may be named like serde's root path; it is still named.
+            (r#"{".": "t"}"#, "."),
         ];
         for (body, field) in cases {
             match parse_object::<LoginRequest>(body.as_bytes()) {
