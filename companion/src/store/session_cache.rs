@@ -12,10 +12,14 @@
 //! their activity do not void each other's entries every few milliseconds.
 //! On PostgreSQL, other instances' writes arrive as notifications that move
 //! the generation on too; while they cannot arrive (the listener is down),
-//! nothing cached is trusted. Writes by processes that do not notify (the
-//! CLI on SQLite) are invisible to the generation, so an entry also expires
-//! `FRESH_FOR` after its read: a session ended or an account disabled from
-//! the CLI stops working within that time.
+//! nothing cached is trusted. Writes by processes that do not notify are
+//! invisible to the generation, so an entry also expires some time after
+//! its read: on SQLite the CLI is such a process, so a session it ends
+//! stops working within [`UNNOTIFIED_FRESH_FOR`]; on PostgreSQL every
+//! baigate process notifies (the CLI too), and only a change made by hand
+//! in SQL waits for [`NOTIFIED_FRESH_FOR`] — long enough that thousands of
+//! polled sessions are not read again every second (scripts/bench.sh
+//! measured a third of the one-session rate at 5,000 sessions with 1 s).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,8 +31,13 @@ use tokio::time::Instant;
 use crate::clock::UnixTime;
 use crate::model::{Session, User, UserStatus};
 
-/// How long an entry is trusted against writes from other processes.
-pub const FRESH_FOR: Duration = Duration::from_secs(1);
+/// How long an entry is trusted when another process may write without
+/// notifying (SQLite: the CLI).
+pub const UNNOTIFIED_FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// How long an entry is trusted when every baigate process notifies its
+/// changes (PostgreSQL): only hand-made changes are unheard.
+pub const NOTIFIED_FRESH_FOR: Duration = Duration::from_secs(10);
 
 /// Entries kept at most; past it, stale entries go, then all of them. Room
 /// for every session of a large team polled round-robin.
@@ -50,6 +59,8 @@ pub struct SessionCache {
     /// How often it started being trusted (a listener (re)connected).
     trust_started: AtomicU64,
     entries: Mutex<HashMap<[u8; 32], Entry>>,
+    /// How long after its read an entry may be used.
+    fresh_for: Duration,
     /// The payload of the last notification heard (tests wait for a marker
     /// of their own: notifications arrive in commit order).
     #[cfg(test)]
@@ -64,6 +75,7 @@ impl Default for SessionCache {
             trusted: AtomicBool::new(true),
             trust_started: AtomicU64::new(0),
             entries: Mutex::default(),
+            fresh_for: UNNOTIFIED_FRESH_FOR,
             #[cfg(test)]
             last_notice: Mutex::default(),
         }
@@ -72,10 +84,12 @@ impl Default for SessionCache {
 
 impl SessionCache {
     /// A cache trusted only once [`SessionCache::set_trusted`] says so (on
-    /// PostgreSQL: once this instance hears the others' changes).
+    /// PostgreSQL: once this instance hears the others' changes), whose
+    /// entries then last until a change is heard or [`NOTIFIED_FRESH_FOR`].
     pub fn until_listening() -> Self {
         Self {
             trusted: AtomicBool::new(false),
+            fresh_for: NOTIFIED_FRESH_FOR,
             ..Self::default()
         }
     }
@@ -139,7 +153,7 @@ impl SessionCache {
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(token_hash)?;
-        let current = entry.generation == generation && entry.read_at.elapsed() < FRESH_FOR;
+        let current = entry.generation == generation && entry.read_at.elapsed() < self.fresh_for;
         let live = entry.session.expires_at > now
             && entry.session.absolute_expires_at > now
             && entry.user.status == UserStatus::Active;
@@ -163,7 +177,7 @@ impl SessionCache {
         };
         if entries.len() >= CAPACITY {
             let current = self.generation();
-            entries.retain(|_, e| e.generation == current && e.read_at.elapsed() < FRESH_FOR);
+            entries.retain(|_, e| e.generation == current && e.read_at.elapsed() < self.fresh_for);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
@@ -177,5 +191,73 @@ impl SessionCache {
                 user,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+
+    const TOKEN: [u8; 32] = [7; 32];
+
+    fn put_one(cache: &SessionCache) {
+        let session = Session {
+            id: 1,
+            public_id: "s1".into(),
+            user_id: 1,
+            created_at: 100,
+            last_seen_at: 100,
+            expires_at: 10_000,
+            absolute_expires_at: 10_000,
+        };
+        let user = User {
+            id: 1,
+            uuid: "u1".into(),
+            email: "a@example.com".into(),
+            username: "a".into(),
+            password_hash: String::new(),
+            role: Role::User,
+            status: UserStatus::Active,
+            access_key: "AKIA".into(),
+            created_at: 100,
+            password_changed_at: 100,
+            last_login_at: None,
+        };
+        cache.put(TOKEN, cache.generation(), session, user);
+    }
+
+    /// The time after which an entry is read again, per engine.
+    async fn lasts(cache: SessionCache) -> Duration {
+        put_one(&cache);
+        let read = Instant::now();
+        while cache.get(&TOKEN, 200).is_some() {
+            tokio::time::advance(Duration::from_millis(250)).await;
+        }
+        read.elapsed()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn entries_last_longer_where_every_writer_notifies() {
+        // SQLite: the CLI's writes are unheard, so a second at most.
+        assert_eq!(lasts(SessionCache::default()).await, UNNOTIFIED_FRESH_FOR);
+        // PostgreSQL: a change is heard at once, so only hand-made SQL waits.
+        let notified = SessionCache::until_listening();
+        notified.set_trusted(true);
+        assert_eq!(lasts(notified).await, NOTIFIED_FRESH_FOR);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_notification_voids_every_entry_at_once() {
+        let cache = SessionCache::until_listening();
+        assert!(
+            cache.get(&TOKEN, 200).is_none(),
+            "not trusted before listening"
+        );
+        cache.set_trusted(true);
+        put_one(&cache);
+        assert!(cache.get(&TOKEN, 200).is_some());
+        cache.notified("");
+        assert!(cache.get(&TOKEN, 200).is_none());
     }
 }
